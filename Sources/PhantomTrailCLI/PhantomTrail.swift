@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `phantom-trail` command: the community node and its tools.
+@main
+struct PhantomTrail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phantom-trail",
+        abstract: "Phantom Trail Community: compare your privacy with other users, anonymously, peer to peer.",
+        version: PhantomTrailVersion.current,
+        subcommands: []
+    )
+}
+
+enum PhantomTrailVersion {
+    static let current = "0.1.0"
+}

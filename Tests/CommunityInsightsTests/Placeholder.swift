@@ -1,0 +1,3 @@
+import Testing
+
+@Test("CommunityInsightsTests builds") func CommunityInsightsTestsBuilds() { #expect(Bool(true)) }

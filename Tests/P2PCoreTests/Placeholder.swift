@@ -1,0 +1,3 @@
+import Testing
+
+@Test("P2PCoreTests builds") func P2PCoreTestsBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+
+@Test("P2PYamuxTests builds") func P2PYamuxTestsBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+
+@Test("PhantomTrailCLITests builds") func PhantomTrailCLITestsBuilds() { #expect(Bool(true)) }
