@@ -211,7 +211,7 @@ public struct ProtobufReader: Sendable {
         let decoded: (value: UInt64, length: Int)?
         do {
             decoded = try Varint.decodePrefix(self.remaining, maxLength: 10, requireMinimal: false)
-        } catch let error as P2PCoreError {
+        } catch {
             throw P2PCoreError(.malformedProtobuf, "\(what): \(error.message)", underlying: error)
         }
         guard let (value, length) = decoded else {

@@ -48,14 +48,14 @@ public enum UVarint {
     ///   ``P2PCoreError/Code/varintTooLong``.
     public static func decodePrefix<Bytes: Collection<UInt8>>(
         _ bytes: Bytes
-    ) throws -> (value: UInt64, length: Int)? {
+    ) throws(P2PCoreError) -> (value: UInt64, length: Int)? {
         try Varint.decodePrefix(bytes, maxLength: Self.maxEncodedLength, requireMinimal: true)
     }
 
     /// Decodes a varint that must fill `bytes` exactly.
     ///
     /// - Throws: ``P2PCoreError`` when the varint is malformed, truncated, or followed by more bytes.
-    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws -> UInt64 {
+    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(P2PCoreError) -> UInt64 {
         guard let (value, length) = try Self.decodePrefix(bytes) else {
             throw P2PCoreError(.truncated, "uvarint is truncated after \(bytes.count) bytes")
         }
@@ -82,7 +82,7 @@ enum Varint {
         _ bytes: Bytes,
         maxLength: Int,
         requireMinimal: Bool
-    ) throws -> (value: UInt64, length: Int)? {
+    ) throws(P2PCoreError) -> (value: UInt64, length: Int)? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         var length = 0
@@ -133,7 +133,7 @@ extension ByteBuffer {
     /// - Returns: the value, or `nil` (with the reader index unchanged) when the readable bytes end
     ///   before the varint does.
     /// - Throws: ``P2PCoreError`` for a non-minimal or overlong varint; the reader index is unchanged.
-    public mutating func readUVarint() throws -> UInt64? {
+    public mutating func readUVarint() throws(P2PCoreError) -> UInt64? {
         let window = self.readableBytesView.prefix(UVarint.maxEncodedLength)
         guard let (value, length) = try UVarint.decodePrefix(window) else {
             return nil
