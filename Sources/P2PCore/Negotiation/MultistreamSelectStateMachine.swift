@@ -100,12 +100,16 @@ package struct MultistreamSelectStateMachine {
     /// - Precondition: a dialer proposes at least one protocol; every protocol ID is non-empty, has no
     ///   newline and fits in a message of `configuration.maxMessageSize` bytes.
     package init(role: MultistreamSelectRole, configuration: MultistreamSelectConfiguration = .init()) {
+        let protocols: [String]
         switch role {
-        case .dialer(let protocols):
-            precondition(!protocols.isEmpty, "a multistream-select dialer needs at least one protocol")
-            protocols.forEach { Self.checkProtocolID($0, configuration) }
-        case .listener(let protocols):
-            protocols.forEach { Self.checkProtocolID($0, configuration) }
+        case .dialer(let proposals):
+            precondition(!proposals.isEmpty, "a multistream-select dialer needs at least one protocol")
+            protocols = proposals
+        case .listener(let supported):
+            protocols = supported
+        }
+        for id in protocols {
+            Self.checkProtocolID(id, configuration)
         }
         self.role = role
         self.configuration = configuration
