@@ -193,6 +193,14 @@ struct PeerIDTests {
         #expect(id.description.hasPrefix("12D3KooW"))
     }
 
+    @Test("Orders peer IDs by their bytes")
+    func ordering() throws {
+        let ed25519 = try PeerID(parsing: KeyVectors.ed25519PeerID)  // starts 00 24
+        let secp = try PeerID(parsing: KeyVectors.secp256k1PeerID)  // starts 00 25
+        let ecdsa = try PeerID(parsing: KeyVectors.ecdsaPeerID)  // starts 12 20
+        #expect([ecdsa, secp, ed25519].sorted() == [ed25519, secp, ecdsa])
+    }
+
     @Test(
         "Rejects invalid peer ID text",
         arguments: [

@@ -165,3 +165,52 @@ struct MultistreamSelectHandlerTests {
         #expect(try listenerChannel.finish().isClean)
     }
 }
+
+@Suite("multistream-select handler, optimistic dialer")
+struct OptimisticMultistreamSelectTests {
+    @Test("Succeeds right after the proposal is written, then strips the echo and forwards data")
+    func optimisticSuccess() throws {
+        let channel = EmbeddedChannel()
+        let result = try channel.pipeline.syncOperations.addMultistreamSelect(
+            role: .dialer(proposing: ["/noise"]),
+            configuration: .init(optimisticDialer: true)
+        )
+        let collector = Collector()
+        result.assumeIsolated().whenSuccess { _ in
+            try! channel.pipeline.syncOperations.addHandler(collector)
+        }
+        try activate(channel)
+        #expect(try result.wait() == "/noise")
+        // The protocol can write at once; its bytes follow the negotiation on the wire.
+        try channel.writeOutbound(ByteBuffer(string: "early"))
+        var expected = bytes(MultistreamVectors.header + MultistreamVectors.noise)
+        expected.writeString("early")
+        #expect(try written(channel) == expected)
+
+        var answer = bytes(MultistreamVectors.header + MultistreamVectors.noise)
+        answer.writeString("reply")
+        for byte in answer.readableBytesView {
+            try channel.writeInbound(ByteBuffer(bytes: [byte]))
+        }
+        #expect(collector.received == ByteBuffer(string: "reply"))
+        #expect(throws: (any Error).self) {
+            try channel.pipeline.syncOperations.handler(type: MultistreamSelectHandler.self)
+        }
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test("A late na reaches the pipeline as an error and closes the channel")
+    func optimisticLateNA() throws {
+        let channel = EmbeddedChannel()
+        let result = try channel.pipeline.syncOperations.addMultistreamSelect(
+            role: .dialer(proposing: ["/noise"]),
+            configuration: .init(optimisticDialer: true)
+        )
+        try activate(channel)
+        #expect(try result.wait() == "/noise")
+        #expect(throws: P2PCoreError(.multistreamNoCommonProtocol, "")) {
+            try channel.writeInbound(bytes(MultistreamVectors.header + MultistreamVectors.na))
+        }
+        #expect(!channel.isActive)
+    }
+}

@@ -118,8 +118,11 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Checks an Ed25519 (RFC 8032) signature of `message`.
-    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        self.ed25519.isValidSignature(signature, for: message)
+    public func isValidSignature<Signature: Collection<UInt8>, Message: Collection<UInt8>>(
+        _ signature: Signature,
+        for message: Message
+    ) -> Bool {
+        self.ed25519.isValidSignature(Array(signature), for: Array(message))
     }
 
     /// `Ed25519(<hex of the raw key>)`.
@@ -204,9 +207,9 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
     /// Signs `message` with Ed25519 (RFC 8032).
     ///
     /// - Throws: ``P2PCoreError/Code/invalidKey`` if the crypto library fails.
-    public func signature(for message: [UInt8]) throws -> [UInt8] {
+    public func signature<Message: Collection<UInt8>>(for message: Message) throws -> [UInt8] {
         do {
-            return Array(try self.ed25519.signature(for: message))
+            return Array(try self.ed25519.signature(for: Array(message)))
         } catch {
             throw P2PCoreError(.invalidKey, "Ed25519 signing failed", underlying: error)
         }

@@ -15,6 +15,10 @@ public import NIOCore
 /// On failure (protocol violation, no common protocol, limits, timeout, EOF) it fails
 /// ``negotiatedProtocol`` with a ``P2PCoreError`` and closes the channel.
 ///
+/// With ``MultistreamSelectConfiguration/optimisticDialer`` the dialer succeeds ``negotiatedProtocol``
+/// right after writing its header and single proposal, then stays in the pipeline until the echo
+/// arrives; a failure after that point is sent through `fireErrorCaught` before the channel closes.
+///
 /// Pipeline position: `[transport] → MultistreamSelectHandler → [protocol handlers added on success]`.
 public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Bytes from the peer.
@@ -36,6 +40,8 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     private let logger: Logger
     private var phase: Phase = .waitingForActive
     private var timeoutTask: Scheduled<Void>?
+    /// The protocol reported early in optimistic mode (its echo is still expected).
+    private let optimisticProtocol: String?
 
     /// The negotiated protocol ID, or the error that ended the negotiation.
     public var negotiatedProtocol: EventLoopFuture<String> { self.promise.futureResult }
@@ -47,6 +53,8 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     ///   - configuration: limits and timeout.
     ///   - eventLoop: the channel's event loop (the promise lives there).
     ///   - logger: receives `debug` lines for the outcome; never payload bytes.
+    ///
+    /// - Precondition: optimistic dialing needs a dialer with exactly one proposal.
     public init(
         role: MultistreamSelectRole,
         configuration: MultistreamSelectConfiguration = .init(),
@@ -55,6 +63,14 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     ) {
         self.machine = MultistreamSelectStateMachine(role: role, configuration: configuration)
         self.configuration = configuration
+        if configuration.optimisticDialer {
+            guard case .dialer(let proposals) = role, proposals.count == 1 else {
+                preconditionFailure("optimistic multistream-select needs a dialer with exactly one proposal")
+            }
+            self.optimisticProtocol = proposals[0]
+        } else {
+            self.optimisticProtocol = nil
+        }
         self.promise = eventLoop.makePromise(of: String.self)
         self.logger = logger
     }
@@ -69,11 +85,13 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     /// Fails the negotiation if the handler is removed before it finished.
     public func handlerRemoved(context: ChannelHandlerContext) {
         if self.phase != .finished {
-            self.phase = .finished
-            self.timeoutTask?.cancel()
-            self.promise.fail(
-                P2PCoreError(.connectionClosed, "multistream-select handler removed before negotiation finished")
-            )
+            let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
+            self.finish(context: context)
+            if !reportedEarly {
+                self.promise.fail(
+                    P2PCoreError(.connectionClosed, "multistream-select handler removed before negotiation finished")
+                )
+            }
         }
     }
 
@@ -110,8 +128,11 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     /// Fails the negotiation with a pipeline error, then passes the error on.
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if self.phase != .finished {
+            let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
             self.finish(context: context)
-            self.promise.fail(error)
+            if !reportedEarly {
+                self.promise.fail(error)
+            }
             context.close(promise: nil)
         }
         context.fireErrorCaught(error)
@@ -131,6 +152,13 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
             context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
         case .doNothing:
             break
+        }
+        if let optimisticProtocol {
+            self.logger.debug(
+                "multistream-select proposed optimistically",
+                metadata: ["p2p.protocol": "\(optimisticProtocol)"]
+            )
+            self.promise.succeed(optimisticProtocol)
         }
     }
 
@@ -154,7 +182,9 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
             }
             self.finish(context: context)
             self.logger.debug("multistream-select negotiated", metadata: ["p2p.protocol": "\(chosen)"])
-            self.promise.succeed(chosen)
+            if self.optimisticProtocol == nil {
+                self.promise.succeed(chosen)
+            }
             if leftover.readableBytes > 0 {
                 context.fireChannelRead(self.wrapInboundOut(leftover))
                 context.fireChannelReadComplete()
@@ -166,9 +196,14 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     }
 
     private func fail(_ error: P2PCoreError, context: ChannelHandlerContext) {
+        let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
         self.finish(context: context)
         self.logger.debug("multistream-select failed", metadata: ["p2p.error": "\(error)"])
-        self.promise.fail(error)
+        if reportedEarly {
+            context.fireErrorCaught(error)
+        } else {
+            self.promise.fail(error)
+        }
         context.close(promise: nil)
     }
 
