@@ -140,6 +140,16 @@ struct MultistreamSelectHandlerTests {
         #expect(failure(of: result) == .connectionClosed)
     }
 
+    @Test("A half-close from the peer fails the negotiation")
+    func halfCloseFails() throws {
+        let channel = EmbeddedChannel()
+        let result = try channel.pipeline.syncOperations.addMultistreamSelect(role: .listener(supporting: ["/noise"]))
+        try activate(channel)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(failure(of: result) == .connectionClosed)
+        #expect(!channel.isActive)
+    }
+
     @Test("Two handlers negotiate against each other over embedded channels")
     func backToBack() throws {
         let loop = EmbeddedEventLoop()

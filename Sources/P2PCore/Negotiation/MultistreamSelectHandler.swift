@@ -109,6 +109,14 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         context.fireChannelInactive()
     }
 
+    /// Fails the negotiation when the peer half-closes (EOF with `allowRemoteHalfClosure`) before it finished.
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, self.phase == .negotiating {
+            self.perform(self.machine.inputClosed(), context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// Feeds the peer's bytes to the machine.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.phase == .negotiating else {
