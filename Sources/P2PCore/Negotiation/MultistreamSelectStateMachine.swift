@@ -1,47 +1,7 @@
-public import NIOCore
+package import NIOCore
 
 // multistream-select 1.0: https://github.com/multiformats/multistream-select
 // and https://github.com/libp2p/specs/blob/master/connections/README.md#multistream-select
-
-/// Which side of a multistream-select negotiation we are, and the protocols we bring.
-public enum MultistreamSelectRole: Hashable, Sendable {
-    /// The initiator: proposes `protocols` in order until the listener accepts one.
-    case dialer(proposing: [String])
-    /// The responder: accepts the first proposal that is in `protocols` and answers `na` to others.
-    case listener(supporting: [String])
-}
-
-/// Limits for one multistream-select negotiation. Every message from the peer is checked against them.
-public struct MultistreamSelectConfiguration: Hashable, Sendable {
-    /// The largest message accepted from the peer, counting the trailing newline (go-multistream: 1024).
-    public var maxMessageSize: Int
-    /// The most negotiation bytes accepted from the peer before a protocol is chosen.
-    public var maxNegotiationBytes: Int
-    /// The most proposals (and `ls` requests) a listener answers before giving up.
-    public var maxListenerAttempts: Int
-    /// How long the negotiation may take before the handler gives up; `nil` waits forever.
-    public var timeout: TimeAmount?
-    /// Optimistic ("lazy") dialing, for a dialer with exactly one proposal that the peer is known to
-    /// support: ``MultistreamSelectHandler`` reports success as soon as the header and proposal are
-    /// written, so the protocol may send data at once, and confirms the echo in the background (a late
-    /// `na` then reaches the pipeline as an error and closes the channel).
-    public var optimisticDialer: Bool
-
-    /// Creates a configuration; the defaults suit libp2p connection and stream upgrades.
-    public init(
-        maxMessageSize: Int = 1024,
-        maxNegotiationBytes: Int = 16 * 1024,
-        maxListenerAttempts: Int = 32,
-        timeout: TimeAmount? = .seconds(10),
-        optimisticDialer: Bool = false
-    ) {
-        self.maxMessageSize = maxMessageSize
-        self.maxNegotiationBytes = maxNegotiationBytes
-        self.maxListenerAttempts = maxListenerAttempts
-        self.timeout = timeout
-        self.optimisticDialer = optimisticDialer
-    }
-}
 
 /// The multistream-select 1.0 protocol as a pure state machine, for both roles.
 ///
