@@ -1,3 +1,0 @@
-import Testing
-
-@Test("P2PCoreTests builds") func P2PCoreTestsBuilds() { #expect(Bool(true)) }
