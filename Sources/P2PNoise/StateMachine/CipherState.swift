@@ -14,7 +14,7 @@ import Foundation
 /// With no key, encryption and decryption pass bytes through unchanged (Noise §5.1). Nonce
 /// `2^64 - 1` is reserved, so after `2^64 - 1` messages the state refuses to work and the connection
 /// must be closed.
-package struct CipherState {
+package struct CipherState: Equatable {
     /// The AEAD tag length of ChaChaPoly.
     package static let tagLength = 16
 
