@@ -114,6 +114,22 @@ struct NoisePair {
         }
     }
 
+    /// Like ``interact()``, but delivers every byte in its own read.
+    func interactOneByteAtATime() throws {
+        var moved = true
+        while moved {
+            moved = false
+            for (from, to) in [(self.initiator, self.responder), (self.responder, self.initiator)] {
+                while var bytes = try from.readOutbound(as: ByteBuffer.self) {
+                    while let byte = bytes.readSlice(length: 1) {
+                        try to.writeInbound(byte)
+                    }
+                    moved = true
+                }
+            }
+        }
+    }
+
     /// All outbound bytes of `channel`, concatenated.
     static func drainOutbound(_ channel: EmbeddedChannel) throws -> ByteBuffer {
         var all = ByteBuffer()
@@ -144,6 +160,19 @@ struct NoiseHandlerTests {
         #expect(pair.initiatorRecorder.errors.isEmpty && pair.responderRecorder.errors.isEmpty)
         #expect(try pair.initiator.finish().isClean)
         #expect(try pair.responder.finish().isClean)
+    }
+
+    @Test("The handshake and data survive delivery one byte at a time")
+    func dripFeed() throws {
+        let pair = try NoisePair()
+        pair.initiator.writeAndFlush(ByteBuffer(string: "drip"), promise: nil)
+        try pair.interactOneByteAtATime()
+        #expect(try pair.initiatorHandshake.wait().remotePeerID == TestKeys.responderPeerID)
+        #expect(try pair.responderHandshake.wait().remotePeerID == TestKeys.initiatorPeerID)
+        #expect(String(buffer: pair.responderRecorder.received) == "drip")
+        pair.responder.writeAndFlush(ByteBuffer(string: "drop"), promise: nil)
+        try pair.interactOneByteAtATime()
+        #expect(String(buffer: pair.initiatorRecorder.received) == "drop")
     }
 
     @Test("The initiator's first bytes are a 2-byte length 32 and its ephemeral key")
@@ -249,6 +278,11 @@ struct NoiseHandlerTests {
         for (garbage, code) in [
             ([0x00, 0x03, 0x01, 0x02, 0x03], NoiseError.Code.malformedHandshakeMessage),
             ([0x00, 0x20] + [UInt8](repeating: 0, count: 32), .invalidRemoteKey),
+            // A multistream-select preamble read as a Noise length (0x132f), followed by more text.
+            (
+                Array("\u{13}/multistream/1.0.0\n".utf8) + [UInt8](repeating: 0x2F, count: 0x132F),
+                .malformedHandshakeMessage
+            ),
         ] {
             let pair = try NoisePair()
             try pair.responder.writeInbound(ByteBuffer(bytes: garbage))

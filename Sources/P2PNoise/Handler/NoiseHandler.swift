@@ -222,6 +222,9 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch self.state {
         case .handshaking:
             self.pendingWrites.append((plaintext, promise))
+        case .transport where !self.pendingWrites.isEmpty:
+            // Still sending the writes held back during the handshake (this write re-entered): queue behind them.
+            self.pendingWrites.append((plaintext, promise))
         case .transport:
             self.encryptAndWrite(plaintext, promise: promise, context: context)
         case .failed:
