@@ -1,0 +1,341 @@
+// The libp2p Noise secure channel as a SwiftNIO handler
+// (https://github.com/libp2p/specs/blob/master/noise/README.md).
+
+package import Crypto
+public import Logging
+public import NIOCore
+public import P2PCore
+
+/// Secures a connection with libp2p Noise (`Noise_XX_25519_ChaChaPoly_SHA256`).
+///
+/// Place it right after the multistream-select round that chose `/noise`. Inbound it takes raw
+/// bytes and emits plaintext `ByteBuffer`s; outbound it takes plaintext `ByteBuffer`s and emits
+/// encrypted frames of at most 65535 bytes (larger writes are split).
+///
+/// The handler drives a ``NoiseHandshakeStateMachine`` and then a ``NoiseTransportState``; it only
+/// carries out their actions. Writes made before the handshake completes are held back and sent,
+/// in order, right after it. On success it fires ``NoiseHandshakeCompleted`` as a user inbound event
+/// and succeeds the handshake promise, before any plaintext read. Any failure (garbage, a bad
+/// signature, a wrong peer ID, a tampered or truncated frame) fails the promise and pending writes,
+/// fires the ``NoiseError`` and closes the connection.
+public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    /// Raw bytes from the network.
+    public typealias InboundIn = ByteBuffer
+    /// Decrypted plaintext.
+    public typealias InboundOut = ByteBuffer
+    /// Plaintext to send.
+    public typealias OutboundIn = ByteBuffer
+    /// Encrypted frames.
+    public typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case handshaking(NoiseHandshakeStateMachine)
+        case transport(NoiseTransportState)
+        case failed
+    }
+
+    private var state: State
+    private let frameProcessor: NIOSingleStepByteToMessageProcessor<NoiseFrameDecoder>
+    private var handshakePromise: EventLoopPromise<NoiseHandshakeResult>?
+    private var pendingWrites: CircularBuffer<(ByteBuffer, EventLoopPromise<Void>?)> = []
+    private var inboundPlaintext: ByteBuffer?
+    private let logger: Logger
+
+    /// A handler for one connection.
+    ///
+    /// - Parameters:
+    ///   - role: ``NoiseRole/initiator`` on the side that dialled, ``NoiseRole/responder`` otherwise.
+    ///   - configuration: Our identity and Noise static key.
+    ///   - expectedRemotePeer: The peer ID named by the dialled address (`/p2p/…`), if any; the
+    ///     handshake fails with ``NoiseError/Code/peerIDMismatch`` when the remote proves another identity.
+    ///   - handshakePromise: Completed with the remote identity, or failed with the handshake error.
+    ///   - logger: Receives debug messages about handshake completion and failures.
+    public convenience init(
+        role: NoiseRole,
+        configuration: NoiseConfiguration,
+        expectedRemotePeer: PeerID? = nil,
+        handshakePromise: EventLoopPromise<NoiseHandshakeResult>? = nil,
+        logger: Logger = NoiseHandler.disabledLogger
+    ) {
+        self.init(
+            role: role,
+            configuration: configuration,
+            ephemeralKey: Curve25519.KeyAgreement.PrivateKey(),
+            expectedRemotePeer: expectedRemotePeer,
+            handshakePromise: handshakePromise,
+            logger: logger
+        )
+    }
+
+    /// A handler with a given ephemeral key, for deterministic tests.
+    package init(
+        role: NoiseRole,
+        configuration: NoiseConfiguration,
+        ephemeralKey: Curve25519.KeyAgreement.PrivateKey,
+        expectedRemotePeer: PeerID?,
+        handshakePromise: EventLoopPromise<NoiseHandshakeResult>?,
+        logger: Logger
+    ) {
+        self.state = .handshaking(
+            NoiseHandshakeStateMachine(
+                role: role,
+                configuration: configuration,
+                ephemeralKey: ephemeralKey,
+                expectedRemotePeer: expectedRemotePeer
+            )
+        )
+        self.frameProcessor = NIOSingleStepByteToMessageProcessor(NoiseFrameDecoder())
+        self.handshakePromise = handshakePromise
+        self.logger = logger
+    }
+
+    /// A logger that discards everything (the default).
+    public static var disabledLogger: Logger {
+        Logger(label: "p2p.noise", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    // MARK: - Lifecycle
+
+    /// Starts the handshake if the channel is already active.
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.start(context: context)
+        }
+    }
+
+    /// Fails whatever is still pending.
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        let error = NoiseError.channelClosed("the Noise handler was removed from the pipeline")
+        self.failPending(error)
+    }
+
+    /// Starts the handshake: the initiator sends message 1.
+    public func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Processes buffered bytes as end of stream, then fails an unfinished handshake.
+    public func channelInactive(context: ChannelHandlerContext) {
+        self.endOfInput(context: context)
+        if case .handshaking = self.state {
+            self.fail(
+                NoiseError.handshakeIncomplete("the connection closed during the Noise handshake"),
+                context: context
+            )
+        }
+        context.fireChannelInactive()
+    }
+
+    /// Treats a half-closure as end of stream, then forwards the event.
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            self.endOfInput(context: context)
+            if case .handshaking = self.state {
+                self.fail(
+                    NoiseError.handshakeIncomplete("the peer closed its side during the Noise handshake"),
+                    context: context
+                )
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: - Inbound
+
+    /// Splits bytes into frames and feeds them to the handshake or transport state.
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .failed = self.state {
+            return
+        }
+        let buffer = Self.unwrapInboundIn(data)
+        do {
+            try self.frameProcessor.process(buffer: buffer) { frame in
+                try self.frameReceived(frame, context: context)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+        self.deliverPlaintext(context: context)
+    }
+
+    private func endOfInput(context: ChannelHandlerContext) {
+        if case .failed = self.state {
+            return
+        }
+        do {
+            try self.frameProcessor.finishProcessing(seenEOF: true) { frame in
+                try self.frameReceived(frame, context: context)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+        self.deliverPlaintext(context: context)
+    }
+
+    private func frameReceived(_ frame: ByteBuffer, context: ChannelHandlerContext) throws {
+        switch self.state {
+        case .handshaking(var machine):
+            let action = machine.messageReceived(frame)
+            self.state = .handshaking(machine)
+            switch action {
+            case .sendMessage(let message):
+                try self.writeHandshakeMessage(message, context: context)
+                context.flush()
+            case .sendMessageAndComplete(let message, let result, let transport):
+                try self.writeHandshakeMessage(message, context: context)
+                self.complete(result, transport: transport, context: context)
+            case .complete(let result, let transport):
+                self.complete(result, transport: transport, context: context)
+            case .fail(let error):
+                throw error
+            case .doNothing:
+                break
+            }
+        case .transport(var transport):
+            var output =
+                self.inboundPlaintext ?? context.channel.allocator.buffer(capacity: frame.readableBytes)
+            self.inboundPlaintext = nil
+            try transport.decrypt(frame: frame, appendingTo: &output)
+            self.state = .transport(transport)
+            self.inboundPlaintext = output
+        case .failed:
+            break
+        }
+    }
+
+    private func deliverPlaintext(context: ChannelHandlerContext) {
+        guard let plaintext = self.inboundPlaintext else {
+            return
+        }
+        self.inboundPlaintext = nil
+        if case .transport = self.state, plaintext.readableBytes > 0 {
+            context.fireChannelRead(Self.wrapInboundOut(plaintext))
+        }
+    }
+
+    // MARK: - Outbound
+
+    /// Encrypts `data` into frames, or holds it back until the handshake completes.
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let plaintext = Self.unwrapOutboundIn(data)
+        switch self.state {
+        case .handshaking:
+            self.pendingWrites.append((plaintext, promise))
+        case .transport where !self.pendingWrites.isEmpty:
+            // Still sending the writes held back during the handshake (this write re-entered): queue behind them.
+            self.pendingWrites.append((plaintext, promise))
+        case .transport:
+            self.encryptAndWrite(plaintext, promise: promise, context: context)
+        case .failed:
+            promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
+        }
+    }
+
+    /// Flushes encrypted frames; during the handshake there is nothing to flush yet (completion flushes).
+    public func flush(context: ChannelHandlerContext) {
+        switch self.state {
+        case .handshaking:
+            break
+        case .transport, .failed:
+            context.flush()
+        }
+    }
+
+    private func encryptAndWrite(
+        _ plaintext: ByteBuffer,
+        promise: EventLoopPromise<Void>?,
+        context: ChannelHandlerContext
+    ) {
+        guard case .transport(var transport) = self.state else {
+            promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
+            return
+        }
+        var output = context.channel.allocator.buffer(
+            capacity: NoiseTransportState.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
+        )
+        do {
+            try transport.encrypt(plaintext, appendingTo: &output)
+        } catch {
+            promise?.fail(error)
+            self.fail(error, context: context)
+            return
+        }
+        self.state = .transport(transport)
+        context.write(Self.wrapOutboundOut(output), promise: promise)
+    }
+
+    private func writeHandshakeMessage(_ message: ByteBuffer, context: ChannelHandlerContext) throws {
+        var frame = context.channel.allocator.buffer(
+            capacity: NoiseFrameDecoder.lengthPrefixSize + message.readableBytes
+        )
+        try NoiseFrameEncoder.writeFrame(message, to: &frame)
+        context.write(Self.wrapOutboundOut(frame), promise: nil)
+    }
+
+    // MARK: - Outcomes
+
+    private func start(context: ChannelHandlerContext) {
+        guard case .handshaking(var machine) = self.state else {
+            return
+        }
+        let action = machine.start()
+        self.state = .handshaking(machine)
+        switch action {
+        case .sendMessage(let message):
+            do {
+                try self.writeHandshakeMessage(message, context: context)
+                context.flush()
+            } catch {
+                self.fail(error, context: context)
+            }
+        case .doNothing:
+            break
+        }
+    }
+
+    private func complete(
+        _ result: NoiseHandshakeResult,
+        transport: NoiseTransportState,
+        context: ChannelHandlerContext
+    ) {
+        self.state = .transport(transport)
+        self.logger.debug(
+            "Noise handshake completed",
+            metadata: ["p2p.peer": "\(result.remotePeerID)"]
+        )
+        // Writes made during the handshake go first, in order, before anything the event triggers.
+        while let (plaintext, promise) = self.pendingWrites.popFirst() {
+            self.encryptAndWrite(plaintext, promise: promise, context: context)
+        }
+        context.flush()
+        context.fireUserInboundEventTriggered(NoiseHandshakeCompleted(result: result))
+        let promise = self.handshakePromise
+        self.handshakePromise = nil
+        promise?.succeed(result)
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        if case .failed = self.state {
+            return
+        }
+        self.state = .failed
+        self.inboundPlaintext = nil
+        self.logger.debug("Noise channel failed; closing", metadata: ["error": "\(error)"])
+        self.failPending(error)
+        context.fireErrorCaught(error)
+        context.close(promise: nil)
+    }
+
+    private func failPending(_ error: any Error) {
+        while let (_, promise) = self.pendingWrites.popFirst() {
+            promise?.fail(error)
+        }
+        let promise = self.handshakePromise
+        self.handshakePromise = nil
+        promise?.fail(error)
+    }
+}
+
+@available(*, unavailable)
+extension NoiseHandler: Sendable {}

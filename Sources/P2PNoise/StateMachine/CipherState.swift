@@ -1,0 +1,122 @@
+// Noise CipherState (https://noiseprotocol.org/noise.html, rev 34, §5.1) for ChaChaPoly (§12.3).
+
+import Crypto
+import NIOCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A Noise `CipherState`: an optional ChaChaPoly key and a 64-bit nonce counter.
+///
+/// With no key, encryption and decryption pass bytes through unchanged (Noise §5.1). Nonce
+/// `2^64 - 1` is reserved, so after `2^64 - 1` messages the state refuses to work and the connection
+/// must be closed.
+package struct CipherState: Equatable {
+    /// The AEAD tag length of ChaChaPoly.
+    package static let tagLength = 16
+
+    private var key: SymmetricKey?
+    /// The nonce of the next message.
+    package private(set) var nonce: UInt64
+
+    /// A cipher state with the given key (or none) and nonce 0.
+    init(key: SymmetricKey?) {
+        self.key = key
+        self.nonce = 0
+    }
+
+    /// A cipher state starting at `nonce`, for tests of the nonce limit (Noise's `SetNonce`).
+    init(key: SymmetricKey?, nonce: UInt64) {
+        self.key = key
+        self.nonce = nonce
+    }
+
+    /// Whether a key is set (Noise's `HasKey`).
+    var hasKey: Bool { self.key != nil }
+
+    /// Encrypts `plaintext` with associated data `ad` and appends the ciphertext and tag to `output`
+    /// (Noise's `EncryptWithAd`). Without a key the plaintext is appended unchanged.
+    mutating func encrypt(
+        authenticating ad: UnsafeRawBufferPointer,
+        plaintext: UnsafeRawBufferPointer,
+        appendingTo output: inout ByteBuffer
+    ) throws(NoiseError) {
+        guard let key = self.key else {
+            output.writeBytes(plaintext)
+            return
+        }
+        let nonce = try self.takeNonce()
+        do {
+            let box = try ChaChaPoly.seal(plaintext, using: key, nonce: nonce, authenticating: ad)
+            // `combined` is nonce ‖ ciphertext ‖ tag; the wire carries ciphertext ‖ tag.
+            box.combined.withUnsafeBytes { combined in
+                _ = output.writeBytes(UnsafeRawBufferPointer(rebasing: combined.dropFirst(12)))
+            }
+        } catch {
+            // ChaChaPoly.seal only fails on a wrong key size, which our own code controls.
+            preconditionFailure("ChaChaPoly.seal failed with a 32-byte key: \(error)")
+        }
+    }
+
+    /// Decrypts `ciphertext` (ciphertext ‖ tag) with associated data `ad` and appends the plaintext
+    /// to `output` (Noise's `DecryptWithAd`). Without a key the bytes are appended unchanged.
+    mutating func decrypt(
+        authenticating ad: UnsafeRawBufferPointer,
+        ciphertext: UnsafeRawBufferPointer,
+        appendingTo output: inout ByteBuffer
+    ) throws(NoiseError) {
+        guard let key = self.key else {
+            output.writeBytes(ciphertext)
+            return
+        }
+        guard ciphertext.count >= Self.tagLength else {
+            throw .decryptionFailed(
+                "ciphertext of \(ciphertext.count) bytes is shorter than the \(Self.tagLength)-byte tag"
+            )
+        }
+        let nonce = try self.peekNonce()
+        let split = ciphertext.count - Self.tagLength
+        let plaintext: Data
+        do {
+            let box = try ChaChaPoly.SealedBox(
+                nonce: nonce,
+                ciphertext: UnsafeRawBufferPointer(rebasing: ciphertext[..<split]),
+                tag: UnsafeRawBufferPointer(rebasing: ciphertext[split...])
+            )
+            plaintext = try ChaChaPoly.open(box, using: key, authenticating: ad)
+        } catch {
+            throw .decryptionFailed(
+                "ChaChaPoly authentication failed for a \(ciphertext.count)-byte ciphertext at nonce \(self.nonce)",
+                underlying: error
+            )
+        }
+        self.nonce += 1
+        output.writeBytes(plaintext)
+    }
+
+    /// Returns the nonce for the next message and advances the counter.
+    private mutating func takeNonce() throws(NoiseError) -> ChaChaPoly.Nonce {
+        let nonce = try self.peekNonce()
+        self.nonce += 1
+        return nonce
+    }
+
+    /// The ChaChaPoly nonce for the current counter: 4 zero bytes then the counter, little-endian.
+    private func peekNonce() throws(NoiseError) -> ChaChaPoly.Nonce {
+        guard self.nonce < UInt64.max else {
+            throw .nonceExhausted()
+        }
+        var raw: (UInt32, UInt32, UInt32) = (
+            0,
+            UInt32(truncatingIfNeeded: self.nonce).littleEndian,
+            UInt32(truncatingIfNeeded: self.nonce >> 32).littleEndian
+        )
+        return withUnsafeBytes(of: &raw) { bytes in
+            // A 12-byte input is always a valid ChaChaPoly nonce.
+            try! ChaChaPoly.Nonce(data: bytes)
+        }
+    }
+}

@@ -1,0 +1,383 @@
+import Crypto
+import NIOCore
+import NIOEmbedded
+import P2PCore
+import Testing
+
+@testable import P2PNoise
+
+/// Sits after the Noise handler: collects plaintext, handshake events and errors.
+final class RecordingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    var received = ByteBuffer()
+    var readCount = 0
+    var completions: [NoiseHandshakeCompleted] = []
+    var errors: [any Error] = []
+    /// The order in which things arrived: "completed", "read", "error".
+    var timeline: [String] = []
+
+    var noiseErrorCodes: [NoiseError.Code] { self.errors.compactMap { ($0 as? NoiseError)?.code } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = Self.unwrapInboundIn(data)
+        self.readCount += 1
+        self.timeline.append("read")
+        self.received.writeBuffer(&buffer)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let completed = event as? NoiseHandshakeCompleted {
+            self.completions.append(completed)
+            self.timeline.append("completed")
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.errors.append(error)
+        self.timeline.append("error")
+    }
+}
+
+/// Two embedded channels on one loop, each with a Noise handler, wired back to back by hand.
+struct NoisePair {
+    let loop = EmbeddedEventLoop()
+    let initiator: EmbeddedChannel
+    let responder: EmbeddedChannel
+    let initiatorRecorder = RecordingHandler()
+    let responderRecorder = RecordingHandler()
+    let initiatorHandshake: EventLoopFuture<NoiseHandshakeResult>
+    let responderHandshake: EventLoopFuture<NoiseHandshakeResult>
+
+    init(initiatorExpects expected: PeerID? = nil, connect: Bool = true) throws {
+        self.initiator = EmbeddedChannel(loop: self.loop)
+        self.responder = EmbeddedChannel(loop: self.loop)
+        self.initiatorHandshake = try Self.install(
+            on: self.initiator,
+            role: .initiator,
+            configuration: TestKeys.initiatorConfiguration,
+            ephemeralKey: TestKeys.initiatorEphemeral,
+            expected: expected,
+            recorder: self.initiatorRecorder
+        )
+        self.responderHandshake = try Self.install(
+            on: self.responder,
+            role: .responder,
+            configuration: TestKeys.responderConfiguration,
+            ephemeralKey: TestKeys.responderEphemeral,
+            expected: nil,
+            recorder: self.responderRecorder
+        )
+        if connect {
+            let address = try SocketAddress(ipAddress: "127.0.0.1", port: 4001)
+            try self.responder.connect(to: address).wait()
+            try self.initiator.connect(to: address).wait()
+        }
+    }
+
+    private static func install(
+        on channel: EmbeddedChannel,
+        role: NoiseRole,
+        configuration: NoiseConfiguration,
+        ephemeralKey: Curve25519.KeyAgreement.PrivateKey,
+        expected: PeerID?,
+        recorder: RecordingHandler
+    ) throws -> EventLoopFuture<NoiseHandshakeResult> {
+        let promise = channel.eventLoop.makePromise(of: NoiseHandshakeResult.self)
+        let handler = NoiseHandler(
+            role: role,
+            configuration: configuration,
+            ephemeralKey: ephemeralKey,
+            expectedRemotePeer: expected,
+            handshakePromise: promise,
+            logger: NoiseHandler.disabledLogger
+        )
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        return promise.futureResult
+    }
+
+    /// Moves every pending outbound buffer to the other side until both are quiet.
+    func interact() throws {
+        var moved = true
+        while moved {
+            moved = false
+            while let bytes = try self.initiator.readOutbound(as: ByteBuffer.self) {
+                try self.responder.writeInbound(bytes)
+                moved = true
+            }
+            while let bytes = try self.responder.readOutbound(as: ByteBuffer.self) {
+                try self.initiator.writeInbound(bytes)
+                moved = true
+            }
+        }
+    }
+
+    /// Like ``interact()``, but delivers every byte in its own read.
+    func interactOneByteAtATime() throws {
+        var moved = true
+        while moved {
+            moved = false
+            for (from, to) in [(self.initiator, self.responder), (self.responder, self.initiator)] {
+                while var bytes = try from.readOutbound(as: ByteBuffer.self) {
+                    while let byte = bytes.readSlice(length: 1) {
+                        try to.writeInbound(byte)
+                    }
+                    moved = true
+                }
+            }
+        }
+    }
+
+    /// All outbound bytes of `channel`, concatenated.
+    static func drainOutbound(_ channel: EmbeddedChannel) throws -> ByteBuffer {
+        var all = ByteBuffer()
+        while var bytes = try channel.readOutbound(as: ByteBuffer.self) {
+            all.writeBuffer(&bytes)
+        }
+        return all
+    }
+}
+
+@Suite("NoiseHandler on back-to-back embedded channels")
+struct NoiseHandlerTests {
+    static func pattern(_ count: Int, seed: Int = 0) -> ByteBuffer {
+        ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: ($0 &+ seed) &* 2_654_435_761 >> 13) })
+    }
+
+    @Test("Both sides complete the handshake, learn the remote peer ID and fire one event")
+    func handshakeCompletes() throws {
+        let pair = try NoisePair(initiatorExpects: TestKeys.responderPeerID)
+        try pair.interact()
+        let initiatorResult = try pair.initiatorHandshake.wait()
+        let responderResult = try pair.responderHandshake.wait()
+        #expect(initiatorResult.remotePeerID == TestKeys.responderPeerID)
+        #expect(responderResult.remotePeerID == TestKeys.initiatorPeerID)
+        #expect(responderResult.remotePublicKey == TestKeys.initiatorIdentity.publicKey)
+        #expect(pair.initiatorRecorder.completions.map(\.remotePeerID) == [TestKeys.responderPeerID])
+        #expect(pair.responderRecorder.completions.map(\.remotePeerID) == [TestKeys.initiatorPeerID])
+        #expect(pair.initiatorRecorder.errors.isEmpty && pair.responderRecorder.errors.isEmpty)
+        #expect(try pair.initiator.finish().isClean)
+        #expect(try pair.responder.finish().isClean)
+    }
+
+    @Test("The handshake and data survive delivery one byte at a time")
+    func dripFeed() throws {
+        let pair = try NoisePair()
+        pair.initiator.writeAndFlush(ByteBuffer(string: "drip"), promise: nil)
+        try pair.interactOneByteAtATime()
+        #expect(try pair.initiatorHandshake.wait().remotePeerID == TestKeys.responderPeerID)
+        #expect(try pair.responderHandshake.wait().remotePeerID == TestKeys.initiatorPeerID)
+        #expect(String(buffer: pair.responderRecorder.received) == "drip")
+        pair.responder.writeAndFlush(ByteBuffer(string: "drop"), promise: nil)
+        try pair.interactOneByteAtATime()
+        #expect(String(buffer: pair.initiatorRecorder.received) == "drop")
+    }
+
+    @Test("The initiator's first bytes are a 2-byte length 32 and its ephemeral key")
+    func firstMessageOnTheWire() throws {
+        let pair = try NoisePair()
+        let first = try NoisePair.drainOutbound(pair.initiator)
+        #expect(first.bytes == [0x00, 0x20] + Array(TestKeys.initiatorEphemeral.publicKey.rawRepresentation))
+        #expect(try NoisePair.drainOutbound(pair.responder).readableBytes == 0)
+    }
+
+    @Test("A write larger than 65535 bytes is split into frames of at most 65535 bytes and arrives intact")
+    func largeWritesSplit() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        let message = Self.pattern(300_000)
+        let writeDone = pair.initiator.writeAndFlush(message)
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+        try writeDone.wait()
+        var frames = wire
+        var lengths: [Int] = []
+        while let length = frames.readInteger(endianness: .big, as: UInt16.self) {
+            lengths.append(Int(length))
+            frames.moveReaderIndex(forwardBy: Int(length))
+        }
+        #expect(lengths == [65535, 65535, 65535, 65535, 300_000 - 4 * 65519 + 16])
+        // Deliver in awkward pieces: frames straddle reads.
+        var remaining = wire
+        while remaining.readableBytes > 0 {
+            let piece = remaining.readSlice(length: min(40_000, remaining.readableBytes))!
+            try pair.responder.writeInbound(piece)
+        }
+        #expect(pair.responderRecorder.received == message)
+
+        let reply = Self.pattern(70_000, seed: 5)
+        pair.responder.writeAndFlush(reply, promise: nil)
+        try pair.interact()
+        #expect(pair.initiatorRecorder.received == reply)
+        #expect(try pair.initiator.finish().isClean)
+        #expect(try pair.responder.finish().isClean)
+    }
+
+    @Test("Many small frames in one read are delivered as one plaintext read")
+    func coalescedReads() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        for index in 0..<10 {
+            pair.initiator.write(ByteBuffer(string: "message \(index);"), promise: nil)
+        }
+        pair.initiator.flush()
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+        try pair.responder.writeInbound(wire)
+        #expect(String(buffer: pair.responderRecorder.received) == (0..<10).map { "message \($0);" }.joined())
+        #expect(pair.responderRecorder.readCount == 1)
+    }
+
+    @Test("Writes made during the handshake are sent after it, in order, and their promises succeed")
+    func writesDuringHandshake() throws {
+        let pair = try NoisePair()
+        let first = pair.initiator.write(ByteBuffer(string: "hello, "))
+        let second = pair.initiator.writeAndFlush(ByteBuffer(string: "responder"))
+        let early = pair.responder.writeAndFlush(ByteBuffer(string: "hi initiator"))
+        try pair.interact()
+        try first.wait()
+        try second.wait()
+        try early.wait()
+        #expect(String(buffer: pair.responderRecorder.received) == "hello, responder")
+        #expect(String(buffer: pair.initiatorRecorder.received) == "hi initiator")
+    }
+
+    @Test("Message 3 and pipelined data in one read: the event fires first, then the plaintext")
+    func pipelinedDataAfterMessage3() throws {
+        let pair = try NoisePair()
+        pair.initiator.writeAndFlush(ByteBuffer(string: "early data"), promise: nil)
+        try pair.responder.writeInbound(try NoisePair.drainOutbound(pair.initiator))
+        try pair.initiator.writeInbound(try NoisePair.drainOutbound(pair.responder))
+        // Message 3 and the encrypted early write, as one inbound buffer.
+        let combined = try NoisePair.drainOutbound(pair.initiator)
+        try pair.responder.writeInbound(combined)
+        #expect(pair.responderRecorder.timeline == ["completed", "read"])
+        #expect(String(buffer: pair.responderRecorder.received) == "early data")
+        #expect(try pair.responderHandshake.wait().remotePeerID == TestKeys.initiatorPeerID)
+    }
+
+    @Test("A wrong expected peer ID fails the initiator: promise, pending writes, error event and close")
+    func wrongPeerID() throws {
+        let pair = try NoisePair(initiatorExpects: TestKeys.strangerPeerID)
+        let pending = pair.initiator.writeAndFlush(ByteBuffer(string: "secret"))
+        try pair.interact()
+        let error = try #require(throws: NoiseError.self) { try pair.initiatorHandshake.wait() }
+        #expect(error.code == .peerIDMismatch)
+        #expect(throws: NoiseError.self) { try pending.wait() }
+        #expect(pair.initiatorRecorder.noiseErrorCodes == [.peerIDMismatch])
+        #expect(pair.initiatorRecorder.completions.isEmpty)
+        #expect(!pair.initiator.isActive)
+        // The responder never got message 3, so it is still waiting.
+        #expect(pair.responderRecorder.completions.isEmpty)
+        let late = pair.initiator.writeAndFlush(ByteBuffer(string: "more"))
+        #expect(throws: (any Error).self) { try late.wait() }
+    }
+
+    @Test("Garbage before the handshake closes the responder with a clear error")
+    func garbageBeforeHandshake() throws {
+        for (garbage, code) in [
+            ([0x00, 0x03, 0x01, 0x02, 0x03], NoiseError.Code.malformedHandshakeMessage),
+            ([0x00, 0x20] + [UInt8](repeating: 0, count: 32), .invalidRemoteKey),
+            // A multistream-select preamble read as a Noise length (0x132f), followed by more text.
+            (
+                Array("\u{13}/multistream/1.0.0\n".utf8) + [UInt8](repeating: 0x2F, count: 0x132F),
+                .malformedHandshakeMessage
+            ),
+        ] {
+            let pair = try NoisePair()
+            try pair.responder.writeInbound(ByteBuffer(bytes: garbage))
+            let error = try #require(throws: NoiseError.self) { try pair.responderHandshake.wait() }
+            #expect(error.code == code)
+            #expect(pair.responderRecorder.noiseErrorCodes == [code])
+            #expect(!pair.responder.isActive)
+            #expect(try NoisePair.drainOutbound(pair.responder).readableBytes == 0)
+        }
+    }
+
+    @Test("Garbage in place of message 2 closes the initiator")
+    func garbageDuringHandshake() throws {
+        let pair = try NoisePair()
+        _ = try NoisePair.drainOutbound(pair.initiator)
+        var garbage = ByteBuffer()
+        garbage.writeInteger(UInt16(150), endianness: .big)
+        garbage.writeImmutableBuffer(Self.pattern(150))
+        try pair.initiator.writeInbound(garbage)
+        let error = try #require(throws: NoiseError.self) { try pair.initiatorHandshake.wait() }
+        #expect(error.code == .decryptionFailed)
+        #expect(!pair.initiator.isActive)
+        // Bytes after the failure are ignored, not processed.
+        try pair.initiator.writeInbound(garbage)
+        #expect(pair.initiatorRecorder.errors.count == 1)
+    }
+
+    @Test("A tampered transport frame closes the connection and delivers nothing")
+    func tamperedTransportFrame() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        pair.initiator.writeAndFlush(ByteBuffer(string: "transfer 10 coins"), promise: nil)
+        var wire = try NoisePair.drainOutbound(pair.initiator)
+        let index = wire.readerIndex + 7
+        wire.setInteger(wire.getInteger(at: index, as: UInt8.self)! ^ 0xFF, at: index)
+        try pair.responder.writeInbound(wire)
+        #expect(pair.responderRecorder.noiseErrorCodes == [.decryptionFailed])
+        #expect(pair.responderRecorder.received.readableBytes == 0)
+        #expect(!pair.responder.isActive)
+    }
+
+    @Test("A frame cut short by the end of the connection is reported as truncated")
+    func truncatedFrameAtEOF() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        pair.initiator.writeAndFlush(ByteBuffer(string: "whole message"), promise: nil)
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+        try pair.responder.writeInbound(wire.getSlice(at: wire.readerIndex, length: 10)!)
+        pair.responder.pipeline.fireChannelInactive()
+        #expect(pair.responderRecorder.noiseErrorCodes == [.truncatedFrame])
+        #expect(pair.responderRecorder.received.readableBytes == 0)
+    }
+
+    @Test("A connection that closes mid-handshake fails the handshake promise")
+    func closedDuringHandshake() throws {
+        let pair = try NoisePair()
+        try pair.responder.writeInbound(try NoisePair.drainOutbound(pair.initiator))
+        try pair.responder.close().wait()
+        let error = try #require(throws: NoiseError.self) { try pair.responderHandshake.wait() }
+        #expect(error.code == .handshakeIncomplete)
+    }
+
+    @Test("configureNoise adds a working handler and its future reports the remote identity")
+    func configureHelper() throws {
+        let loop = EmbeddedEventLoop()
+        let dialler = EmbeddedChannel(loop: loop)
+        let listener = EmbeddedChannel(loop: loop)
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: 4001)
+        try dialler.connect(to: address).wait()
+        try listener.connect(to: address).wait()
+        let diallerResult = dialler.pipeline.configureNoise(
+            role: .initiator,
+            localKey: TestKeys.initiatorIdentity,
+            expectedRemotePeer: TestKeys.responderPeerID
+        )
+        let listenerResult = try listener.pipeline.syncOperations.configureNoise(
+            role: .responder,
+            configuration: TestKeys.responderConfiguration
+        )
+        var moved = true
+        while moved {
+            moved = false
+            while let bytes = try dialler.readOutbound(as: ByteBuffer.self) {
+                try listener.writeInbound(bytes)
+                moved = true
+            }
+            while let bytes = try listener.readOutbound(as: ByteBuffer.self) {
+                try dialler.writeInbound(bytes)
+                moved = true
+            }
+        }
+        #expect(try diallerResult.wait().remotePeerID == TestKeys.responderPeerID)
+        #expect(try listenerResult.wait().remotePeerID == TestKeys.initiatorPeerID)
+        try dialler.writeAndFlush(ByteBuffer(string: "ping")).wait()
+        try listener.writeInbound(try NoisePair.drainOutbound(dialler))
+        #expect(try listener.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "ping")
+    }
+}
