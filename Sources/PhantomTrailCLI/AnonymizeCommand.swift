@@ -252,7 +252,7 @@ private struct AnonymizePreview {
             let type: String
             let epsilon: Double
             let sendAt: String
-            let value: [String: String]
+            let value: [String: Scalar]
             let envelopeHex: String?
             let mintSeconds: Double?
             let verifySeconds: Double?
@@ -299,15 +299,31 @@ private func describe(_ report: WireReport) -> String {
     }
 }
 
-private func fields(_ report: WireReport) -> [String: String] {
+/// A JSON scalar of a report's value.
+private enum Scalar: Encodable {
+    case integer(Int)
+    case text(String)
+    case boolean(Bool)
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .integer(let value): try container.encode(value)
+        case .text(let value): try container.encode(value)
+        case .boolean(let value): try container.encode(value)
+        }
+    }
+}
+
+private func fields(_ report: WireReport) -> [String: Scalar] {
     switch report {
-    case .score(let decile): ["decile": String(decile)]
-    case .trackers(let bucket): ["bucket": String(bucket)]
-    case .risk(let bucket): ["bucket": String(bucket)]
-    case .category(let category): ["category": category.rawValue]
-    case .regionGrade(let region, let grade): ["region": region.rawValue, "grade": grade.rawValue]
+    case .score(let decile): ["decile": .integer(decile)]
+    case .trackers(let bucket): ["bucket": .integer(bucket)]
+    case .risk(let bucket): ["bucket": .integer(bucket)]
+    case .category(let category): ["category": .text(category.rawValue)]
+    case .regionGrade(let region, let grade): ["region": .text(region.rawValue), "grade": .text(grade.rawValue)]
     case .tool(let tool, let isAGrade, let usesTool):
-        ["tool": tool.rawValue, "is_a_grade": String(isAGrade), "uses_tool": String(usesTool)]
+        ["tool": .text(tool.rawValue), "is_a_grade": .boolean(isAGrade), "uses_tool": .boolean(usesTool)]
     }
 }
 

@@ -194,3 +194,30 @@ struct TwoLayerRandomizerAuditTests {
         try Self.check(counts, type: type)
     }
 }
+
+@Suite("Two-layer randomizer: stability")
+struct TwoLayerRandomizerStabilityTests {
+    /// Permanent responses for the secret 00 01 … 1f, computed by an independent Python implementation of
+    /// the documented derivation (HMAC-SHA256 → xoshiro256** → GRR with ε = 4). A change here would give
+    /// every user fresh permanent responses and break the lifetime bound, so it must be deliberate.
+    static let vectors: [(ReportType, question: Int, responses: [Int])] = [
+        (.score, 0, [0, 1, 1, 3, 4, 5, 0, 3, 8, 9]),
+        (.trackers, 0, [0, 1, 2, 3, 4, 5]),
+        (.risk, 0, [0, 1, 2, 3]),
+        (.category, 0, [0, 1, 8, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+        (.regionGrade, 0, [0, 0, 2, 3, 4]),
+        (.tool, 3, [0, 3, 2, 3]),
+    ]
+
+    @Test("Permanent responses match the independently computed vectors")
+    func vectors() throws {
+        let secret = try RandomizerSecret(bytes: (0..<32).map { UInt8($0) })
+        for (type, question, responses) in Self.vectors {
+            let randomizer = type.twoLayerRandomizer
+            let actual = (0..<type.domainSize).map {
+                randomizer.permanentResponse(trueIndex: $0, question: question, secret: secret)
+            }
+            #expect(actual == responses, "\(type)")
+        }
+    }
+}
