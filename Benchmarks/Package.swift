@@ -5,7 +5,7 @@ let package = Package(
     name: "phantom-trail-benchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "..")
+        .package(name: "phantom-trail-community", path: "..")
     ],
     targets: [
         .executableTarget(

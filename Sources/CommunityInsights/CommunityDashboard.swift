@@ -123,7 +123,9 @@ public struct CommunityDashboard: Hashable, Sendable, Codable {
 public struct AreaComparison: Hashable, Sendable, Codable {
     /// A measured area.
     public enum Area: String, Hashable, Sendable, Codable {
+        /// The number of distinct trackers.
         case trackers
+        /// The share of high-risk trackers.
         case risk
     }
 

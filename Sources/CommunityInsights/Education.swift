@@ -2,22 +2,39 @@ public import PrivacyCore
 
 /// Short privacy lessons, keyed to the weaknesses and tools the community figures point at.
 public enum EducationTopic: String, CaseIterable, Hashable, Sendable, Codable {
+    /// Many trackers per page.
     case tooManyTrackers = "too_many_trackers"
+    /// A large share of high-risk trackers.
     case highRiskTrackers = "high_risk_trackers"
+    /// Browser fingerprinting.
     case fingerprinting
+    /// Cross-site cookies.
     case thirdPartyCookies = "third_party_cookies"
+    /// List-based content blockers.
     case contentBlocking = "content_blocking"
+    /// Blockers that learn trackers by behaviour.
     case learningBlockers = "learning_blockers"
+    /// Allowing scripts per site.
     case scriptControl = "script_control"
+    /// Consent banners.
     case cookieBanners = "cookie_banners"
+    /// Identifiers in links.
     case trackingParameters = "tracking_parameters"
+    /// Libraries loaded from shared CDNs.
     case cdnRequests = "cdn_requests"
+    /// Deleting cookies automatically.
     case cookieCleanup = "cookie_cleanup"
+    /// Containers that keep sites apart.
     case siteIsolation = "site_isolation"
+    /// The browser's own tracking protection.
     case builtInProtection = "built_in_protection"
+    /// Social buttons and embeds.
     case socialWidgets = "social_widgets"
+    /// Data brokers.
     case dataBrokers = "data_brokers"
+    /// Session-replay scripts.
     case sessionReplay = "session_replay"
+    /// Where to start with a low score.
     case lowScore = "low_score"
 
     /// The lesson.

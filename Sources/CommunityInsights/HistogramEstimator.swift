@@ -101,11 +101,12 @@ public struct HistogramEstimator: Hashable, Sendable {
     }
 
     /// The share of value `numerator` among the values `numerator` and `other` (a conditional share,
-    /// e.g. "uses T" among A-grade reports), by the delta method on the unprojected estimates.
-    /// `nil` when the estimated base `f_numerator + f_other` is not positive.
+    /// e.g. "uses T" among A-grade reports): the ratio of the unprojected estimates (projection would
+    /// push it to 0% or 100% whenever one cell is near empty), clamped to [0, 1], with a delta-method
+    /// interval. `nil` when the estimated base `f_numerator + f_other` is not positive.
     public func conditionalShare(_ numerator: Int, among other: Int) -> Estimate? {
-        let a = self.frequencies[numerator]
-        let b = self.frequencies[other]
+        let a = self.debiased[numerator]
+        let b = self.debiased[other]
         let base = a + b
         guard self.total > 0, base > 0 else { return nil }
         let ga = b / (base * base)

@@ -39,7 +39,9 @@ public struct OwnScoreRecord: Hashable, Sendable, Codable {
 
 /// Which way a figure moved, claimed only when the change exceeds its 95% interval.
 public enum TrendDirection: String, Hashable, Sendable, Codable {
+    /// The figure rose by more than its interval.
     case up
+    /// The figure fell by more than its interval.
     case down
     /// The change is within the noise: nothing is claimed.
     case noClearChange = "no_clear_change"
