@@ -66,6 +66,8 @@ public struct Estimate: Hashable, Codable, Sendable {
 }
 
 /// A figure that may be withheld by the display policy.
+///
+/// JSON: `{"status": "shown", "value": …}` or `{"status": "needs_more_reports", "have": 12, "needed": 38}`.
 public enum Displayed<Value: Hashable & Sendable & Codable>: Hashable, Sendable, Codable {
     /// The figure may be shown.
     case shown(Value)
@@ -76,6 +78,47 @@ public enum Displayed<Value: Hashable & Sendable & Codable>: Hashable, Sendable,
     public var value: Value? {
         if case .shown(let value) = self { return value }
         return nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case status
+        case value
+        case have
+        case needed
+    }
+
+    /// Decodes the JSON form above.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .status) {
+        case "shown":
+            self = .shown(try container.decode(Value.self, forKey: .value))
+        case "needs_more_reports":
+            self = .needsMoreReports(
+                have: try container.decode(Int.self, forKey: .have),
+                neededReports: try container.decode(Int.self, forKey: .needed)
+            )
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .status,
+                in: container,
+                debugDescription: "unknown status \(other)"
+            )
+        }
+    }
+
+    /// Encodes the JSON form above.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .shown(let value):
+            try container.encode("shown", forKey: .status)
+            try container.encode(value, forKey: .value)
+        case .needsMoreReports(let have, let needed):
+            try container.encode("needs_more_reports", forKey: .status)
+            try container.encode(have, forKey: .have)
+            try container.encode(needed, forKey: .needed)
+        }
     }
 }
 

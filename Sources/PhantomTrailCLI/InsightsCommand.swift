@@ -51,6 +51,11 @@ struct InsightsCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf",
+                negativeInfinity: "-inf",
+                nan: "nan"
+            )
             print(String(decoding: try encoder.encode(dashboard), as: UTF8.self))
         } else {
             print(InsightsFormatter.text(dashboard, population: self.population, seed: self.seed))

@@ -209,6 +209,22 @@ struct TrendTests {
         #expect(InsightTexts.ownChange(trend) == "Your score improved by 6 points since last week")
     }
 
+    @Test("Withheld and shown figures round-trip through JSON in a readable form")
+    func displayedCodable() throws {
+        let withheld: Displayed<Estimate> = .needsMoreReports(have: 12, neededReports: 38)
+        let data = try JSONEncoder().encode(withheld)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["status"] as? String == "needs_more_reports")
+        #expect(object["needed"] as? Int == 38)
+        #expect(try JSONDecoder().decode(Displayed<Estimate>.self, from: data) == withheld)
+        let shown: Displayed<Estimate> = .shown(
+            Estimate(normal: 70, standardError: 1, supportingReports: 100, clampedTo: 0...100)
+        )
+        #expect(try JSONDecoder().decode(Displayed<Estimate>.self, from: JSONEncoder().encode(shown)) == shown)
+        let bad = Data(#"{"status": "maybe"}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Displayed<Estimate>.self, from: bad) }
+    }
+
     @Test("Snapshots round-trip through JSON")
     func codable() throws {
         let snapshot = self.snapshot(7, 71.5, se: 0.7)
