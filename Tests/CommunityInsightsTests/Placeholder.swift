@@ -1,3 +1,0 @@
-import Testing
-
-@Test("CommunityInsightsTests builds") func CommunityInsightsTestsBuilds() { #expect(Bool(true)) }
