@@ -1,3 +1,0 @@
-import Testing
-
-@Test("P2PYamuxTests builds") func P2PYamuxTestsBuilds() { #expect(Bool(true)) }
