@@ -8,7 +8,10 @@ import Crypto
 /// The 32-byte ``digest`` is the scrypt salt of every report's proof of work, so a report minted for
 /// other parameters fails verification here.
 public struct NetworkParameters: Hashable, Sendable {
-    /// The default difficulty of the public network (leading zero bits of the scrypt output).
+    /// The default difficulty of the public network (leading zero bits of the scrypt output): 2^8 = 256
+    /// scrypt calls per report on average. Measured (release build, N = 2^12, r = 8, p = 1, on a shared
+    /// 2-core Linux machine under load): one scrypt call ≈ 16 ms, so verification takes ≈ 16 ms and a mint
+    /// about 3–4 s on average (32 mints: mean 3.7 s, median 2.8 s; the count of attempts is geometric).
     public static let defaultDifficultyBits = 8
     /// The default scrypt cost of the public network: N = 2^12 (4 MiB of memory with r = 8).
     public static let defaultScryptCostLog2 = 12

@@ -61,7 +61,8 @@ public struct TrueReportValues: Hashable, Sendable {
     /// - category: one of the top categories drawn uniformly (`.other` when there are none, so that which
     ///   types a user sends never depends on the data);
     /// - tool: a tool T drawn uniformly from ``ProtectionTool/allCases``, then the cell (is A-grade, uses T);
-    /// - regionGrade: the region as is, the grade randomized.
+    /// - regionGrade: the region as is, the grade randomized over the 5 grades A–F of ``Grade`` (the design
+    ///   note says "1 of 6"; our vocabulary has 5 grades, and ``ReportType/domainSize`` is 5).
     public func wireReport(
         _ type: ReportType,
         secret: RandomizerSecret,

@@ -1,3 +1,4 @@
+import Foundation
 import PrivacyCore
 import Testing
 
@@ -37,6 +38,36 @@ struct ProofOfWorkTests {
         // The work survives the wire.
         let decoded = try ReportEnvelope(decoding: minted.encode())
         #expect(ProofOfWork.verify(decoded, parameters: Self.cheap))
+    }
+
+    @Test("End to end: plan, envelope, mint, bytes, decode, admit")
+    func endToEnd() throws {
+        let json = exampleReportJSON.data(using: .utf8)!
+        let report = try PrivacyReport(jsonData: json)
+        let settings = try P2PSettings(joinPrivacyNetwork: true, shareAnonymousData: true, shareRegionalData: true)
+        let now = EpochSchedule.origin.addingTimeInterval(600 * 3000 + 42)
+        let summary = try anonymizeForP2P(report, settings: settings, now: now)
+        var rng = SeededGenerator(seed: 15)
+        let epoch = try Self.cheap.schedule.epoch(containing: now)
+        let plan = EpochPlan(
+            epoch: epoch,
+            schedule: Self.cheap.schedule,
+            settings: settings,
+            truth: TrueReportValues(report: report, summary: summary),
+            secret: RandomizerSecret.generate(using: &rng),
+            using: &rng
+        )
+        #expect(epoch == 3000)
+        #expect(plan.entries.count == 2)
+        for entry in plan.entries {
+            let envelope = try ReportEnvelope(epoch: plan.epoch, report: entry.report)
+            let bytes = try ProofOfWork.mint(envelope, parameters: Self.cheap, using: &rng).encode()
+            #expect(bytes.count == ReportEnvelope.size)
+            let received = try ReportEnvelope(decoding: bytes)
+            try received.validate(parameters: Self.cheap, currentEpoch: epoch + 1)
+            #expect(received.report == entry.report)
+            #expect(received.epoch == epoch)
+        }
     }
 
     @Test("Work is bound to the network parameters and to the envelope's content")

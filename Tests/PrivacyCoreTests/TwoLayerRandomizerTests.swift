@@ -163,6 +163,20 @@ struct TwoLayerRandomizerAuditTests {
             }
             #expect(chiSquare < critical, "row \(input): χ² = \(chiSquare), df = \(k - 1)")
         }
+        // Empirical privacy loss: for every output and pair of inputs, the estimated log-ratio stays below ε
+        // plus 5 standard errors of that estimate (delta method: SE² ≈ (1 − p₁)/c₁ + (1 − p₂)/c₂).
+        for output in 0..<k {
+            for a in 0..<k {
+                for b in 0..<k where a != b {
+                    let ca = Double(counts[a][output])
+                    let cb = Double(counts[b][output])
+                    let pa = ca / Double(counts[a].reduce(0, +))
+                    let pb = cb / Double(counts[b].reduce(0, +))
+                    let standardError = ((1 - pa) / ca + (1 - pb) / cb).squareRoot()
+                    #expect(log(pa / pb) <= type.epsilon + 5 * standardError)
+                }
+            }
+        }
     }
 
     @Test(
