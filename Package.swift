@@ -12,6 +12,7 @@ let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swi
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
@@ -25,6 +26,7 @@ let package = Package(
         .library(name: "P2PCore", targets: ["P2PCore"]),
         .library(name: "P2PNoise", targets: ["P2PNoise"]),
         .library(name: "P2PYamux", targets: ["P2PYamux"]),
+        .library(name: "P2PHost", targets: ["P2PHost"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
         .executable(name: "phantom-trail", targets: ["PhantomTrailCLI"]),
     ],
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Domain: one user's data, what may leave the device, wire reports. swift-crypto only.
@@ -50,6 +53,13 @@ let package = Package(
         ),
         .target(name: "P2PYamux", dependencies: ["P2PCore", nioCore, logging], swiftSettings: upcomingFeatures),
 
+        // Transports, upgrade pipeline, identify, ping, connection manager and the async Host.
+        .target(
+            name: "P2PHost",
+            dependencies: ["P2PCore", "P2PNoise", "P2PYamux", nioCore, nioPosix, logging, serviceLifecycle],
+            swiftSettings: upcomingFeatures
+        ),
+
         // Shared test and simulation helpers (synthetic population, seeded RNG, manual clock).
         .target(
             name: "TestSupport",
@@ -59,7 +69,9 @@ let package = Package(
 
         .executableTarget(
             name: "PhantomTrailCLI",
-            dependencies: ["PrivacyCore", "CommunityInsights", "TestSupport", "P2PCore", argumentParser, logging],
+            dependencies: [
+                "PrivacyCore", "CommunityInsights", "TestSupport", "P2PCore", "P2PHost", argumentParser, logging,
+            ],
             swiftSettings: upcomingFeatures
         ),
 
@@ -87,6 +99,18 @@ let package = Package(
         .testTarget(
             name: "P2PYamuxTests",
             dependencies: ["P2PYamux", nioCore, nioEmbedded],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "P2PHostTests",
+            dependencies: ["P2PHost", "P2PCore", "P2PNoise", "P2PYamux", nioCore, nioEmbedded, nioPosix],
+            swiftSettings: upcomingFeatures
+        ),
+        // The only tests that open real sockets or start subprocesses (CLI, py-libp2p interop peer, browser).
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["P2PHost", "P2PCore", nioCore, nioPosix],
+            resources: [.copy("Interop")],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

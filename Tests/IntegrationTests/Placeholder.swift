@@ -1,0 +1,3 @@
+import Testing
+
+@Test("IntegrationTests builds") func integrationTestsBuilds() { #expect(Bool(true)) }

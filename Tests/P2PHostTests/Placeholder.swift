@@ -1,0 +1,3 @@
+import Testing
+
+@Test("P2PHostTests builds") func p2pHostTestsBuilds() { #expect(Bool(true)) }
