@@ -125,26 +125,67 @@ public struct CommunityEstimates: Sendable {
     /// The sub-population is "A-grade reports that drew this tool", so the figure is shown only when
     /// at least K reports drew the tool *and* an estimated K of them come from A-grade users;
     /// otherwise it says how many more tool reports are needed (at the current A-grade share).
+    ///
+    /// The tool is drawn uniformly and independently of the user, so the A-grade share of tool
+    /// reports is the network's A-grade share. Once the network minimum of score reports is met, that
+    /// share comes from the score reports (ten times as many, at ε = 2: far more precise), and the
+    /// figure is `f̂(A-grade, uses T) / P̂(A)`, with a delta-method interval over both independent
+    /// estimates. Below it, the ratio of the tool histogram's own cells is used. The ratio of two
+    /// noisy cells is strongly biased towards 0% or 100% when A-grade reports are few, which is why
+    /// the score-based denominator is preferred.
     public func toolUsage(_ tool: ProtectionTool) -> Displayed<ToolUsage> {
         let reports = self.tally.count(of: tool)
         let minimum = self.policy.subPopulationMinimum
         guard reports >= minimum, let histogram = self.tools[tool] else {
             return .needsMoreReports(have: reports, neededReports: minimum - reports)
         }
-        let aGradeShare = histogram.frequencies[2] + histogram.frequencies[3]
+        let fromScores = self.participants >= self.policy.networkMinimum
+        let aGradeShare: Double
+        if fromScores {
+            aGradeShare = min(max(self.score.histogram.debiased[9], 0), 1)
+        } else {
+            aGradeShare = histogram.frequencies[2] + histogram.frequencies[3]
+        }
         let aGradeReports = aGradeShare * Double(reports)
         guard aGradeReports >= Double(minimum) else {
             let required = (Double(minimum) / max(aGradeShare, 0.01)).rounded(.up)
             return .needsMoreReports(have: reports, neededReports: max(Int(required) - reports, 1))
         }
-        return .shown(
-            ToolUsage(
+        let usage: ToolUsage
+        if fromScores {
+            let aGradeError = self.score.histogram.standardError(weights: (0..<10).map { $0 == 9 ? 1 : 0 })
+            usage = ToolUsage(
+                tool: tool,
+                reports: reports,
+                estimatedAGradeReports: aGradeReports,
+                shareAmongAGrade: Self.share(histogram, cell: 3, base: aGradeShare, baseError: aGradeError),
+                shareAmongOthers: Self.share(histogram, cell: 1, base: 1 - aGradeShare, baseError: aGradeError)
+            )
+        } else {
+            usage = ToolUsage(
                 tool: tool,
                 reports: reports,
                 estimatedAGradeReports: aGradeReports,
                 shareAmongAGrade: histogram.conditionalShare(3, among: 2),
                 shareAmongOthers: histogram.conditionalShare(1, among: 0)
             )
+        }
+        return .shown(usage)
+    }
+
+    /// `f̂_cell / base` with the delta-method interval of a ratio of independent estimates.
+    private static func share(_ histogram: HistogramEstimator, cell: Int, base: Double, baseError: Double) -> Estimate?
+    {
+        guard base > 0 else { return nil }
+        let numerator = histogram.debiased[cell]
+        let variance =
+            histogram.covariance(cell, cell) / (base * base)
+            + numerator * numerator * baseError * baseError / (base * base * base * base)
+        return Estimate(
+            normal: numerator / base,
+            standardError: variance.squareRoot(),
+            supportingReports: histogram.total,
+            clampedTo: 0...1
         )
     }
 }

@@ -84,11 +84,11 @@ struct DisplayPolicyTests {
 
 @Suite("Recommendations")
 struct RecommendationTests {
-    /// A network where A-grade peers use `tool` with share `aShare` (A-grade share 30% of tool reports).
+    /// A network where 30% of users are A-grade and A-grade peers use `tool` with share `aShare`.
     func tally(tool: ProtectionTool, aShare: Double, reports: Int) -> ReportTally {
         var tally = ReportTally()
         tally.score = expectedCounts(
-            shares: [0, 0, 0, 0.05, 0.05, 0.1, 0.2, 0.2, 0.2, 0.2],
+            shares: [0, 0, 0, 0.05, 0.05, 0.1, 0.15, 0.15, 0.2, 0.3],
             reports: 5_000,
             type: .score
         )

@@ -92,8 +92,8 @@ for size in [1_000, 10_000] {
 }
 
 // 5. Tool usage among A-grade peers.
-print("\n== 'X% of A-grade peers use T' at N = 10,000 and 100,000")
-for size in [10_000, 100_000] {
+print("\n== 'X% of A-grade peers use T' at N = 10,000, 100,000 and 1,000,000")
+for size in [10_000, 100_000, 1_000_000] {
     let community = SyntheticPopulation(count: size, seed: 3)
     let estimates = CommunityEstimates(reports: community.randomizedReports(seed: 4))
     for tool in [ProtectionTool.uBlockOrigin, .privacyBadger] {
