@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "P2PNoise", targets: ["P2PNoise"]),
         .library(name: "P2PYamux", targets: ["P2PYamux"]),
         .library(name: "P2PHost", targets: ["P2PHost"]),
+        .library(name: "P2PGossipSub", targets: ["P2PGossipSub"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
         .executable(name: "phantom-trail", targets: ["PhantomTrailCLI"]),
     ],
@@ -57,6 +58,13 @@ let package = Package(
         .target(
             name: "P2PHost",
             dependencies: ["P2PCore", "P2PNoise", "P2PYamux", nioCore, nioPosix, logging, serviceLifecycle],
+            swiftSettings: upcomingFeatures
+        ),
+
+        // GossipSub v1.1: protobuf RPC, a pure router (mesh, gossip, scoring) and its driver.
+        .target(
+            name: "P2PGossipSub",
+            dependencies: ["P2PCore", nioCore, crypto, logging],
             swiftSettings: upcomingFeatures
         ),
 
@@ -104,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "P2PHostTests",
             dependencies: ["P2PHost", "P2PCore", "P2PNoise", "P2PYamux", nioCore, nioEmbedded, nioPosix],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "P2PGossipSubTests",
+            dependencies: ["P2PGossipSub", "P2PCore", nioCore],
             swiftSettings: upcomingFeatures
         ),
         // The only tests that open real sockets or start subprocesses (CLI, py-libp2p interop peer, browser).
