@@ -15,7 +15,8 @@ import Testing
     .enabled(if: ProcessInfo.processInfo.environment["P2PNOISE_MEASURE"] != nil)
 )
 struct HandshakeThroughputTests {
-    static let count = 300
+    /// `P2PNOISE_MEASURE=<n>` runs n handshakes (default 300).
+    static let count = ProcessInfo.processInfo.environment["P2PNOISE_MEASURE"].flatMap { Int($0) } ?? 300
 
     @Test("Machine-level XX handshakes, both sides on one core, one configuration per side as a node would")
     func machineHandshakes() throws {
