@@ -40,6 +40,8 @@ public struct P2PCoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case multistreamLimitExceeded
         /// The connection closed before the operation finished.
         case connectionClosed
+        /// The operation did not finish in time.
+        case timedOut
     }
 
     /// Where an error was created in our source code.

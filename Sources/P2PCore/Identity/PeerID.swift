@@ -7,7 +7,7 @@
 /// identity multihash, so the key can be recovered with ``extractPublicKey()``; larger keys are hashed
 /// with sha2-256. The text form is base58btc (`12D3KooW…` for Ed25519); ``init(_:)`` also parses the
 /// multibase CIDv1 form (`bafzaa…`, codec `libp2p-key` 0x72).
-public struct PeerID: Hashable, Sendable, CustomStringConvertible, LosslessStringConvertible {
+public struct PeerID: Hashable, Comparable, Sendable, CustomStringConvertible, LosslessStringConvertible {
     /// Serialized keys up to this size are inlined with the identity multihash.
     public static let maxInlineKeyLength = 42
     /// The multicodec code of `libp2p-key`, used in the CID text form.
@@ -110,6 +110,11 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible, LosslessStrin
     /// Whether this peer ID was derived from `publicKey`.
     public func matches(_ publicKey: PublicKey) -> Bool {
         self == PeerID(publicKey: publicKey)
+    }
+
+    /// Orders peer IDs by their binary form (byte-wise), for stable sorting.
+    public static func < (lhs: PeerID, rhs: PeerID) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
 
     /// The base58btc text form (`12D3KooW…`).

@@ -1,5 +1,3 @@
-public import NIOCore
-
 /// Unsigned varints as defined by multiformats (https://github.com/multiformats/unsigned-varint).
 ///
 /// Little-endian base-128: seven payload bits per byte, the high bit set on every byte except the
@@ -48,14 +46,14 @@ public enum UVarint {
     ///   ``P2PCoreError/Code/varintTooLong``.
     public static func decodePrefix<Bytes: Collection<UInt8>>(
         _ bytes: Bytes
-    ) throws -> (value: UInt64, length: Int)? {
+    ) throws(P2PCoreError) -> (value: UInt64, length: Int)? {
         try Varint.decodePrefix(bytes, maxLength: Self.maxEncodedLength, requireMinimal: true)
     }
 
     /// Decodes a varint that must fill `bytes` exactly.
     ///
     /// - Throws: ``P2PCoreError`` when the varint is malformed, truncated, or followed by more bytes.
-    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws -> UInt64 {
+    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(P2PCoreError) -> UInt64 {
         guard let (value, length) = try Self.decodePrefix(bytes) else {
             throw P2PCoreError(.truncated, "uvarint is truncated after \(bytes.count) bytes")
         }
@@ -82,7 +80,7 @@ enum Varint {
         _ bytes: Bytes,
         maxLength: Int,
         requireMinimal: Bool
-    ) throws -> (value: UInt64, length: Int)? {
+    ) throws(P2PCoreError) -> (value: UInt64, length: Int)? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         var length = 0
@@ -108,37 +106,5 @@ enum Varint {
             shift += 7
         }
         return nil
-    }
-}
-
-extension ByteBuffer {
-    /// Writes the minimal multiformats varint encoding of `value` and returns the number of bytes written.
-    ///
-    /// - Precondition: `value <= UVarint.maxValue`.
-    @discardableResult
-    public mutating func writeUVarint(_ value: UInt64) -> Int {
-        precondition(value <= UVarint.maxValue, "uvarint value \(value) needs more than 9 bytes")
-        var rest = value
-        var written = 0
-        while rest >= 0x80 {
-            written += self.writeInteger(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        written += self.writeInteger(UInt8(rest))
-        return written
-    }
-
-    /// Reads a multiformats varint.
-    ///
-    /// - Returns: the value, or `nil` (with the reader index unchanged) when the readable bytes end
-    ///   before the varint does.
-    /// - Throws: ``P2PCoreError`` for a non-minimal or overlong varint; the reader index is unchanged.
-    public mutating func readUVarint() throws -> UInt64? {
-        let window = self.readableBytesView.prefix(UVarint.maxEncodedLength)
-        guard let (value, length) = try UVarint.decodePrefix(window) else {
-            return nil
-        }
-        self.moveReaderIndex(forwardBy: length)
-        return value
     }
 }

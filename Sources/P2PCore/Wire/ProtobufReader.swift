@@ -1,130 +1,5 @@
 public import NIOCore
 
-/// Protobuf wire types (https://protobuf.dev/programming-guides/encoding/#structure).
-///
-/// Groups (wire types 3 and 4) are deprecated and rejected by ``ProtobufReader``.
-public enum ProtobufWireType: UInt8, Hashable, Sendable {
-    /// int32, int64, uint32, uint64, sint32, sint64, bool, enum.
-    case varint = 0
-    /// fixed64, sfixed64, double.
-    case fixed64 = 1
-    /// string, bytes, embedded messages, packed repeated fields.
-    case lengthDelimited = 2
-    /// fixed32, sfixed32, float.
-    case fixed32 = 5
-}
-
-/// One decoded protobuf field: its number and its raw value.
-public struct ProtobufField: Hashable, Sendable {
-    /// The value of a field, as found on the wire.
-    public enum Value: Hashable, Sendable {
-        /// A varint (wire type 0).
-        case varint(UInt64)
-        /// A little-endian 64-bit value (wire type 1).
-        case fixed64(UInt64)
-        /// A length-delimited value (wire type 2): bytes, a string or an embedded message.
-        case lengthDelimited(ArraySlice<UInt8>)
-        /// A little-endian 32-bit value (wire type 5).
-        case fixed32(UInt32)
-    }
-
-    /// The field number (1 to 2^29 − 1).
-    public var number: Int
-    /// The field's value.
-    public var value: Value
-
-    /// The value as an unsigned integer, or an error naming the field if it has another wire type.
-    public func varintValue() throws -> UInt64 {
-        guard case .varint(let value) = self.value else {
-            throw P2PCoreError(.malformedProtobuf, "field \(self.number) should be a varint")
-        }
-        return value
-    }
-
-    /// The value as bytes, or an error naming the field if it has another wire type.
-    public func bytesValue() throws -> ArraySlice<UInt8> {
-        guard case .lengthDelimited(let bytes) = self.value else {
-            throw P2PCoreError(.malformedProtobuf, "field \(self.number) should be length-delimited")
-        }
-        return bytes
-    }
-
-    /// The value as a UTF-8 string, or an error if it has another wire type or is not valid UTF-8.
-    public func stringValue() throws -> String {
-        let bytes = try self.bytesValue()
-        guard let string = UTF8Text.decode(bytes) else {
-            throw P2PCoreError(.malformedProtobuf, "field \(self.number) is not valid UTF-8")
-        }
-        return string
-    }
-
-    /// The value as a bool (any non-zero varint is `true`).
-    public func boolValue() throws -> Bool {
-        try self.varintValue() != 0
-    }
-}
-
-/// Encodes protobuf fields into a byte array, in the order they are written.
-///
-/// Write fields in increasing field-number order to get the deterministic encoding that libp2p
-/// requires for keys (`peer-ids.md`).
-public struct ProtobufWriter: Sendable {
-    /// The bytes written so far.
-    public private(set) var bytes: [UInt8]
-
-    /// Creates an empty writer.
-    public init() {
-        self.bytes = []
-    }
-
-    private mutating func writeKey(_ field: Int, _ wireType: ProtobufWireType) {
-        precondition(field >= 1 && field <= ProtobufReader.maxFieldNumber, "invalid protobuf field number \(field)")
-        Varint.append(UInt64(field) << 3 | UInt64(wireType.rawValue), to: &self.bytes)
-    }
-
-    /// Writes a varint field (uint32, uint64, enum, or a non-negative int32/int64).
-    public mutating func writeVarint(field: Int, _ value: UInt64) {
-        self.writeKey(field, .varint)
-        Varint.append(value, to: &self.bytes)
-    }
-
-    /// Writes a bool field as a varint 0 or 1.
-    public mutating func writeBool(field: Int, _ value: Bool) {
-        self.writeVarint(field: field, value ? 1 : 0)
-    }
-
-    /// Writes a length-delimited bytes field.
-    public mutating func writeBytes<Bytes: Collection<UInt8>>(field: Int, _ value: Bytes) {
-        self.writeKey(field, .lengthDelimited)
-        Varint.append(UInt64(value.count), to: &self.bytes)
-        self.bytes.append(contentsOf: value)
-    }
-
-    /// Writes a string field as its UTF-8 bytes.
-    public mutating func writeString(field: Int, _ value: String) {
-        self.writeBytes(field: field, value.utf8)
-    }
-
-    /// Writes an embedded message built by `body`.
-    public mutating func writeMessage(field: Int, _ body: (inout ProtobufWriter) -> Void) {
-        var inner = ProtobufWriter()
-        body(&inner)
-        self.writeBytes(field: field, inner.bytes)
-    }
-
-    /// Writes a fixed64 field (little-endian).
-    public mutating func writeFixed64(field: Int, _ value: UInt64) {
-        self.writeKey(field, .fixed64)
-        withUnsafeBytes(of: value.littleEndian) { self.bytes.append(contentsOf: $0) }
-    }
-
-    /// Writes a fixed32 field (little-endian).
-    public mutating func writeFixed32(field: Int, _ value: UInt32) {
-        self.writeKey(field, .fixed32)
-        withUnsafeBytes(of: value.littleEndian) { self.bytes.append(contentsOf: $0) }
-    }
-}
-
 /// Decodes protobuf fields one at a time, with a size limit.
 ///
 /// The reader does not know any schema: callers switch over ``ProtobufField/number`` and ignore the
@@ -211,7 +86,7 @@ public struct ProtobufReader: Sendable {
         let decoded: (value: UInt64, length: Int)?
         do {
             decoded = try Varint.decodePrefix(self.remaining, maxLength: 10, requireMinimal: false)
-        } catch let error as P2PCoreError {
+        } catch {
             throw P2PCoreError(.malformedProtobuf, "\(what): \(error.message)", underlying: error)
         }
         guard let (value, length) = decoded else {
