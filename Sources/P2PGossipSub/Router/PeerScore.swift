@@ -104,13 +104,14 @@ struct PeerScore {
 
     mutating func removePeer(_ peer: PeerID, now: NIODeadline) {
         guard var stats = self.peers[peer] else { return }
-        guard let parameters = self.parameters, self.score(of: peer) < 0 || parameters.retainScore > .zero else {
+        guard let parameters = self.parameters, parameters.retainScore > .zero else {
             self.peers[peer] = nil
             return
         }
         for topic in Array(stats.topics.keys) {
             Self.markMeshFailure(&stats.topics[topic]!, parameters: parameters.topics[topic])
             stats.topics[topic]!.inMesh = false
+            stats.topics[topic]!.meshMessageDeliveriesActive = false
         }
         stats.connected = false
         stats.expiresAt = now + parameters.retainScore
@@ -139,6 +140,7 @@ struct PeerScore {
         guard var stats = self.peers[peer]?.topics[topic] else { return }
         Self.markMeshFailure(&stats, parameters: self.parameters?.topics[topic])
         stats.inMesh = false
+        stats.meshMessageDeliveriesActive = false
         self.peers[peer]!.topics[topic] = stats
     }
 
