@@ -133,6 +133,19 @@ struct GossipSubRouterMeshTests {
         #expect(!harness.router.isBackedOff(peer, topic: "t", now: harness.now + .hours(25)))
     }
 
+    @Test("A PRUNE for a topic we are not in changes nothing")
+    func pruneForUnknownTopic() throws {
+        var harness = try RouterHarness()
+        let peer = harness.addPeers(1...1, topics: ["t"])[0]
+        let infos = [GossipSubControl.PeerInfo(peerID: fixedPeer(60).bytes)]
+        let effects = harness.control(
+            GossipSubControl(prune: [.init(topic: "t", peers: infos, backoff: 600)]),
+            from: peer
+        )
+        #expect(effects.isEmpty)
+        #expect(!harness.router.isBackedOff(peer, topic: "t", now: harness.now))
+    }
+
     @Test("Peer exchange in a PRUNE is reported, without us or duplicates, when the pruner's score allows it")
     func peerExchangeAccepted() throws {
         var harness = try RouterHarness()

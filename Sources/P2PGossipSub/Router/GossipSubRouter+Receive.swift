@@ -211,6 +211,8 @@ extension GossipSubRouter {
     private mutating func handlePrune(_ entries: [GossipSubControl.Prune], from peer: PeerID, now: NIODeadline) {
         for entry in entries {
             let topic = entry.topic
+            // PRUNEs for topics we are not in are ignored, so a peer cannot grow our backoff table at will.
+            guard self.mesh[topic] != nil else { continue }
             if self.mesh[topic]?.remove(peer) != nil {
                 self.scores.prune(peer, topic: topic)
                 self.effects.append(.event(.pruned(peer, topic: topic)))
