@@ -94,6 +94,25 @@ struct GossipSubRouterMessageTests {
         )
     }
 
+    @Test("A received message too large to forward within the send limit is dropped without validation")
+    func oversizedReceived() throws {
+        let harness = try Self.subscribed()
+        let big = GossipMessage(data: [UInt8](repeating: 1, count: 70_000), topic: "t")
+        var configuration = GossipSubConfiguration()
+        configuration.defaultTopic = GossipSubTopicConfiguration(signaturePolicy: .strictNoSign)
+        var anonymous = try RouterHarness(configuration: configuration)
+        anonymous.addPeers(1...1, topics: ["t"])
+        _ = anonymous.subscribe("t")
+        for var copy in [harness, anonymous] {
+            let effects = copy.receive(GossipSubRPC(messages: [big]), from: fixedPeer(1))
+            #expect(effects.validations.isEmpty)
+            let codes = effects.events.compactMap { event -> GossipSubError.Code? in
+                if case .messageRejected(_, _, let reason) = event { reason.code } else { nil }
+            }
+            #expect(codes == [.tooLarge])
+        }
+    }
+
     @Test("Messages on topics we are not subscribed to are dropped")
     func unsubscribedTopic() throws {
         var harness = try Self.subscribed()

@@ -83,6 +83,17 @@ extension GossipSubRouter {
     private mutating func handleMessage(_ message: GossipMessage, from peer: PeerID, now: NIODeadline) {
         // Messages on topics we are not subscribed to are neither delivered nor forwarded.
         guard self.mesh[message.topic] != nil else { return }
+        // A message we could not forward within our send limit is dropped without penalty: the sender's
+        // implementation may allow larger frames (go: 1 MiB) than we send (64 KiB).
+        guard Self.frameSize(of: message) <= self.configuration.maxSendSize else {
+            let size = Self.frameSize(of: message)
+            let error = GossipSubError(
+                .tooLarge,
+                "a message needing a \(size)-byte frame exceeds the send limit of \(self.configuration.maxSendSize)"
+            )
+            self.effects.append(.event(.messageRejected(from: peer, topic: message.topic, reason: error)))
+            return
+        }
         let topicConfiguration = self.configuration.topic(message.topic)
         do {
             try message.validate(policy: topicConfiguration.signaturePolicy)

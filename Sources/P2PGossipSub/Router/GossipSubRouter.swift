@@ -224,8 +224,7 @@ public struct GossipSubRouter: Sendable {
             key: self.localKey,
             seqno: self.nextSeqno
         )
-        let encodedSize = message.encoded().count
-        let frameSize = GossipSubRPC.fieldSize(encodedSize) + UVarint.encodedLength(UInt64(encodedSize + 4))
+        let frameSize = Self.frameSize(of: message)
         guard frameSize <= self.configuration.maxSendSize else {
             throw GossipSubError(
                 .tooLarge,
@@ -294,6 +293,12 @@ public struct GossipSubRouter: Sendable {
     }
 
     // MARK: helpers shared by the extensions
+
+    /// The size of a frame carrying only `message`.
+    static func frameSize(of message: GossipMessage) -> Int {
+        let body = GossipSubRPC.fieldSize(message.encoded().count)
+        return UVarint.encodedLength(UInt64(body)) + body
+    }
 
     func canGraft(_ peer: PeerID, topic: String, now: NIODeadline) -> Bool {
         self.peers[peer] != nil && !self.isBackedOff(peer, topic: topic, now: now)
