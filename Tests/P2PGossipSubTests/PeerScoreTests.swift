@@ -158,6 +158,19 @@ struct PeerScoreTests {
         #expect(harness.router.score(of: alone) == 3 - 1)  // penalty 2 × 0.5 = 1
     }
 
+    @Test("P₆ counts retained peers until their score expires")
+    func colocationAfterDisconnect() throws {
+        var harness = try Self.harness(topic: Self.silentTopic()) { $0.retainScore = .seconds(10) }
+        let shared = harness.addPeers(1...3, topics: ["t"], colocationKey: "10.0.0.1")
+        _ = harness.router.peerDisconnected(shared[0], now: harness.now)
+        #expect(harness.router.score(of: shared[1]) == -4)
+        _ = harness.heartbeat(after: 11)
+        #expect(harness.router.score(of: shared[1]) == -1)
+        _ = harness.router.peerConnected(shared[0], outbound: false, colocationKey: "10.0.0.9")
+        #expect(harness.router.score(of: shared[1]) == -1)
+        #expect(harness.router.score(of: shared[0]) == 0)
+    }
+
     @Test("The topic score cap limits the positive topic part")
     func topicCap() throws {
         var topic = Self.silentTopic()

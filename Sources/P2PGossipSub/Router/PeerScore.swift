@@ -38,6 +38,8 @@ struct PeerScore {
 
     let parameters: GossipSubScoreParameters?
     private(set) var peers: [PeerID: PeerStats] = [:]
+    /// How many tracked peers (connected or retained) share each colocation key.
+    private var colocationCounts: [String: Int] = [:]
     private var deliveries: [GossipMessageID: DeliveryRecord] = [:]
     private var lastDecay: NIODeadline?
 
@@ -79,7 +81,7 @@ struct PeerScore {
         }
         var score = topicTotal + parameters.appSpecificWeight * stats.applicationScore
         if let key = stats.colocationKey {
-            let sharing = Double(self.peers.values.count { $0.colocationKey == key })
+            let sharing = Double(self.colocationCounts[key, default: 0])
             let surplus = sharing - parameters.ipColocationFactorThreshold
             if surplus > 0 {
                 score += parameters.ipColocationFactorWeight * surplus * surplus
@@ -96,16 +98,30 @@ struct PeerScore {
 
     mutating func addPeer(_ peer: PeerID, colocationKey: String?) {
         var stats = self.peers[peer] ?? PeerStats()
+        self.forget(colocationKey: self.peers[peer]?.colocationKey)
+        if let colocationKey {
+            self.colocationCounts[colocationKey, default: 0] += 1
+        }
         stats.connected = true
         stats.expiresAt = nil
         stats.colocationKey = colocationKey
         self.peers[peer] = stats
     }
 
+    private mutating func forget(colocationKey: String?) {
+        guard let colocationKey, let count = self.colocationCounts[colocationKey] else { return }
+        self.colocationCounts[colocationKey] = count > 1 ? count - 1 : nil
+    }
+
+    private mutating func dropPeer(_ peer: PeerID) {
+        guard let stats = self.peers.removeValue(forKey: peer) else { return }
+        self.forget(colocationKey: stats.colocationKey)
+    }
+
     mutating func removePeer(_ peer: PeerID, now: NIODeadline) {
         guard var stats = self.peers[peer] else { return }
         guard let parameters = self.parameters, parameters.retainScore > .zero else {
-            self.peers[peer] = nil
+            self.dropPeer(peer)
             return
         }
         for topic in Array(stats.topics.keys) {
@@ -251,7 +267,7 @@ struct PeerScore {
         }
         for (peer, var stats) in self.peers {
             if let expiry = stats.expiresAt, now >= expiry {
-                self.peers[peer] = nil
+                self.dropPeer(peer)
                 continue
             }
             for (topic, var t) in stats.topics {
