@@ -113,6 +113,18 @@ struct GossipSubRouterMessageTests {
         }
     }
 
+    @Test("Our own messages relayed back, even after the seen cache forgot them, are dropped")
+    func ownMessagesDropped() throws {
+        var harness = try Self.subscribed()
+        let (_, effects) = try harness.publish("t", "mine")
+        let message = try #require(effects.sent.values.first?.messages.first)
+        #expect(harness.receive(GossipSubRPC(messages: [message]), from: fixedPeer(1)).validations.isEmpty)
+        _ = harness.heartbeat(after: 121)
+        #expect(harness.receive(GossipSubRPC(messages: [message]), from: fixedPeer(1)).validations.isEmpty)
+        let other = signedMessage("t", "theirs", author: 50)
+        #expect(harness.receive(GossipSubRPC(messages: [other]), from: fixedPeer(1)).validations.count == 1)
+    }
+
     @Test("Messages on topics we are not subscribed to are dropped")
     func unsubscribedTopic() throws {
         var harness = try Self.subscribed()

@@ -106,6 +106,12 @@ extension GossipSubRouter {
         }
         let id = topicConfiguration.messageIDFunction.messageID(of: message)
         self.promises[id] = nil
+        // Our own messages coming back are dropped: when they are no longer in the seen cache they are
+        // replays, since only we can sign them.
+        if message.from == self.localPeerBytes {
+            _ = self.seen.insert(id, now: now)
+            return
+        }
         guard self.seen.insert(id, now: now) else {
             self.scores.duplicateReceived(id, from: peer, topic: message.topic, now: now)
             return

@@ -40,6 +40,7 @@ public struct GossipSubRouter: Sendable {
     /// The configuration.
     public let configuration: GossipSubConfiguration
     private let localKey: PrivateKey?
+    let localPeerBytes: [UInt8]
 
     var peers: [PeerID: PeerState] = [:]
     var peersByTopic: [String: Set<PeerID>] = [:]
@@ -74,6 +75,7 @@ public struct GossipSubRouter: Sendable {
         try configuration.validate()
         self.localKey = localKey
         self.localPeerID = PeerID(publicKey: localKey.publicKey)
+        self.localPeerBytes = self.localPeerID.bytes
         self.configuration = configuration
         self.messageCache = MessageCache(
             historyLength: configuration.historyLength,
