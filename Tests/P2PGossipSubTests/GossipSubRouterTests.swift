@@ -104,7 +104,7 @@ struct GossipSubRouterMeshTests {
         #expect(harness.router.score(of: peer) == -4)
     }
 
-    @Test("A PRUNE's backoff keeps the heartbeat from re-grafting until it expires")
+    @Test("A PRUNE's backoff keeps the heartbeat from re-grafting until it expires, plus one heartbeat of slack")
     func pruneBackoffRespected() throws {
         var configuration = GossipSubConfiguration()
         configuration.meshDegreeLow = 1
@@ -118,7 +118,9 @@ struct GossipSubRouterMeshTests {
         for _ in 0..<29 {
             #expect(harness.heartbeat().grafted("t").isEmpty)
         }
-        let later = harness.heartbeat(after: 1.5)
+        // One heartbeat of slack after the backoff ends (t = 30) before we graft again.
+        #expect(harness.heartbeat(after: 1.5).grafted("t").isEmpty)  // t = 30.5
+        let later = harness.heartbeat(after: 0.5)  // t = 31
         #expect(later.grafted("t") == [peer])
         #expect(harness.router.meshPeers("t") == [peer])
     }

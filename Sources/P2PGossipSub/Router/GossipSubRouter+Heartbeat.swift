@@ -22,7 +22,7 @@ extension GossipSubRouter {
         self.applyBrokenPromises(now: now)
         self.scores.refresh(now: now, recordTTL: self.configuration.seenTTL)
         self.backoff = self.backoff.compactMapValues { peers in
-            let live = peers.filter { now < $0.value + self.configuration.heartbeatInterval }
+            let live = peers.filter { now < $0.value + self.configuration.heartbeatInterval * 2 }
             return live.isEmpty ? nil : live
         }
         self.pending = self.pending.filter { now < $0.value.received + self.configuration.seenTTL }

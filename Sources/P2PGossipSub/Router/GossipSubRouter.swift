@@ -302,9 +302,12 @@ public struct GossipSubRouter: Sendable {
         return UVarint.encodedLength(UInt64(body)) + body
     }
 
+    /// Whether we may GRAFT `peer` now. Our backoff is extended by one heartbeat of slack so that our GRAFT
+    /// cannot reach the peer while its own copy of the backoff is still running (it would penalise us).
     func canGraft(_ peer: PeerID, topic: String, now: NIODeadline) -> Bool {
-        self.peers[peer] != nil && !self.isBackedOff(peer, topic: topic, now: now)
-            && self.scores.score(of: peer) >= 0
+        guard self.peers[peer] != nil, self.scores.score(of: peer) >= 0 else { return false }
+        guard let expiry = self.backoff[topic]?[peer] else { return true }
+        return now >= expiry + self.configuration.heartbeatInterval
     }
 
     mutating func graft(_ peer: PeerID, topic: String, now: NIODeadline) {

@@ -12,8 +12,10 @@ extension GossipSubRPC {
     /// Reads one `<uvarint length><RPC>` frame from `buffer`.
     ///
     /// - Returns: the RPC, or `nil` (reader index unchanged) when the frame has not fully arrived.
-    /// - Throws: ``GossipSubError/Code/tooLarge`` as soon as the announced length exceeds `maxSize`;
-    ///   ``GossipSubError/Code/malformedRPC`` for a bad prefix or body (the frame is then consumed).
+    /// - Throws: ``GossipSubError/Code/tooLarge`` as soon as the announced length exceeds `maxSize`, or
+    ///   ``GossipSubError/Code/malformedRPC`` for a bad length prefix (reader index unchanged in both
+    ///   cases); ``GossipSubError/Code/malformedRPC`` for a bad body (the frame is consumed). Either way the
+    ///   stream cannot be trusted any more.
     public static func readFrame(
         from buffer: inout ByteBuffer,
         maxSize: Int = Self.defaultMaxReceiveSize
