@@ -260,6 +260,24 @@ struct GossipSubRouterMeshTests {
         #expect(harness.router.meshPeers("t").contains(dialed))
     }
 
+    @Test("A bootstrapper (D = D_lo = D_hi = D_out = D_score = 0) keeps no mesh and answers GRAFT with PRUNE and PX")
+    func bootstrapper() throws {
+        var configuration = GossipSubConfiguration()
+        configuration.meshDegree = 0
+        configuration.meshDegreeLow = 0
+        configuration.meshDegreeHigh = 0
+        configuration.outboundDegree = 0
+        configuration.scoreDegree = 0
+        var harness = try RouterHarness(configuration: configuration)
+        let peers = harness.addPeers(1...5, topics: ["t"])
+        _ = harness.subscribe("t")
+        #expect(harness.router.meshPeers("t").isEmpty)
+        let effects = harness.control(GossipSubControl(graft: [.init(topic: "t")]), from: peers[0])
+        #expect(effects.prunes("t")[peers[0]]?.peers.count == 4)
+        #expect(harness.heartbeat().grafted("t").isEmpty)
+        #expect(harness.router.meshPeers("t").isEmpty)
+    }
+
     @Test("Unsubscribing prunes the mesh with the unsubscribe backoff and announces it")
     func unsubscribe() throws {
         var harness = try RouterHarness()
@@ -290,13 +308,15 @@ struct GossipSubRouterMeshTests {
         #expect(harness.router.connectedPeers == [peers[0]])
     }
 
-    @Test("Invalid configurations are refused", arguments: 0..<4)
+    @Test("Invalid configurations are refused", arguments: 0..<6)
     func configurationChecks(variant: Int) {
         var configuration = GossipSubConfiguration()
         switch variant {
         case 0: configuration.meshDegreeLow = 7
         case 1: configuration.outboundDegree = 5
         case 2: configuration.historyGossip = 6
+        case 3: configuration.outboundDegree = -1
+        case 4: configuration.gossipFactor = 1.5
         default:
             var scoring = GossipSubScoreParameters()
             scoring.thresholds.publishThreshold = 0

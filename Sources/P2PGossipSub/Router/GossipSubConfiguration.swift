@@ -107,9 +107,18 @@ public struct GossipSubConfiguration: Hashable, Sendable {
             self.meshDegreeLow <= self.meshDegree && self.meshDegree <= self.meshDegreeHigh,
             "need D_lo ≤ D ≤ D_hi"
         )
-        try require(self.meshDegreeLow >= 1, "need D_lo ≥ 1")
+        try require(self.meshDegreeLow >= 0, "need D_lo ≥ 0")
+        let counts = [
+            self.outboundDegree, self.scoreDegree, self.lazyDegree, self.maxIHaveLength, self.maxIHaveMessages,
+            self.maxIWantReplies, self.gossipRetransmission, self.opportunisticGraftPeers, self.prunePeers,
+            self.maxTopicsPerPeer,
+        ]
+        try require(counts.allSatisfy { $0 >= 0 }, "counts and limits must not be negative")
+        try require((0...1).contains(self.gossipFactor), "need 0 ≤ gossip factor ≤ 1")
+        // D = D_lo = D_hi = D_out = 0 is the spec's bootstrapper (peer-exchange only) configuration.
         try require(
-            self.outboundDegree < self.meshDegreeLow && self.outboundDegree <= self.meshDegree / 2,
+            self.outboundDegree == 0
+                || (self.outboundDegree < self.meshDegreeLow && self.outboundDegree <= self.meshDegree / 2),
             "need D_out < D_lo and D_out ≤ D/2"
         )
         try require(self.scoreDegree <= self.meshDegree, "need D_score ≤ D")
