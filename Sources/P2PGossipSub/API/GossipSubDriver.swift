@@ -77,9 +77,10 @@ public actor GossipSubDriver {
     /// - Throws: ``GossipSubError`` for an oversized or malformed frame, after penalising the peer and
     ///   dropping its buffered bytes; the host should then reset the stream.
     public func bytesReceived(from peer: PeerID, _ bytes: ByteBuffer) async throws {
-        var buffer = self.inbound.removeValue(forKey: peer) ?? ByteBuffer()
-        buffer.writeImmutableBuffer(bytes)
-        while true {
+        self.inbound[peer, default: ByteBuffer()].writeImmutableBuffer(bytes)
+        // The buffer stays in `inbound` between frames, so a call that arrives while this one awaits an
+        // effect appends behind it and frames are still handed to the router in stream order.
+        while var buffer = self.inbound.removeValue(forKey: peer) {
             let rpc: GossipSubRPC?
             do {
                 rpc = try GossipSubRPC.readFrame(from: &buffer, maxSize: self.router.configuration.maxReceiveSize)
@@ -87,12 +88,12 @@ public actor GossipSubDriver {
                 await self.execute(self.router.rpcDecodingFailed(from: peer, error: error))
                 throw error
             }
-            guard let rpc else { break }
+            if buffer.readableBytes > 0 {
+                buffer.discardReadBytes()
+                self.inbound[peer] = buffer
+            }
+            guard let rpc else { return }
             await self.execute(self.router.rpcReceived(from: peer, rpc, now: self.now(), rng: &self.rng))
-        }
-        if buffer.readableBytes > 0 {
-            buffer.discardReadBytes()
-            self.inbound[peer] = buffer
         }
     }
 
