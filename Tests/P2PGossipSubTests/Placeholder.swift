@@ -1,3 +1,0 @@
-import Testing
-
-@Test("P2PGossipSubTests builds") func p2pGossipSubTestsBuilds() { #expect(Bool(true)) }
