@@ -71,7 +71,7 @@ let package = Package(
         // Shared test and simulation helpers (synthetic population, seeded RNG, manual clock).
         .target(
             name: "TestSupport",
-            dependencies: ["PrivacyCore", "CommunityInsights", nioCore, nioEmbedded],
+            dependencies: ["PrivacyCore", "CommunityInsights", "P2PCore", "P2PGossipSub", nioCore, nioEmbedded],
             swiftSettings: upcomingFeatures
         ),
 
@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "P2PGossipSubTests",
-            dependencies: ["P2PGossipSub", "P2PCore", nioCore],
+            dependencies: ["P2PGossipSub", "P2PCore", "TestSupport", nioCore],
             swiftSettings: upcomingFeatures
         ),
         // The only tests that open real sockets or start subprocesses (CLI, py-libp2p interop peer, browser).
