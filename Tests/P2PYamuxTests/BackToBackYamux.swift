@@ -164,18 +164,23 @@ extension Channel {
     }
 }
 
-/// Deterministic payload bytes for stream `index`.
+/// 2 MiB of seeded pseudo-random bytes, generated once.
+private let payloadSource: ByteBuffer = {
+    var generator = SplitMix64(seed: 2024)
+    let words = (0..<(256 * 1024)).map { _ in generator.next() }
+    return words.withUnsafeBytes { ByteBuffer(bytes: $0) }
+}()
+
+/// Deterministic payload bytes for stream `index` (a different window of the shared source per stream).
 func payload(index: Int, length: Int) -> ByteBuffer {
-    var generator = SplitMix64(seed: UInt64(index) &+ 1)
+    precondition(length <= payloadSource.readableBytes)
+    let offset = (index &* 7919) % payloadSource.readableBytes
     var buffer = ByteBuffer()
     buffer.reserveCapacity(length)
-    var remaining = length
-    while remaining >= 8 {
-        buffer.writeInteger(generator.next())
-        remaining -= 8
-    }
-    for _ in 0..<remaining {
-        buffer.writeInteger(UInt8(truncatingIfNeeded: generator.next()))
+    let first = min(length, payloadSource.readableBytes - offset)
+    buffer.writeImmutableBuffer(payloadSource.getSlice(at: offset, length: first)!)
+    if first < length {
+        buffer.writeImmutableBuffer(payloadSource.getSlice(at: 0, length: length - first)!)
     }
     return buffer
 }
