@@ -143,7 +143,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
     ) {
         let stream: YamuxStreamChannel?
         if effects.opened {
-            self.writeFrame(.windowUpdate(streamID: id, flags: .ack))
+            self.writeFrame(.windowUpdate(streamID: id, flags: .ack, delta: self.machine.initialWindowDelta))
             stream = self.makeInboundStream(id: id, context: context)
         } else {
             stream = self.streams[id]
@@ -349,7 +349,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
             )
             self.streams[id] = stream
             self.logger.trace("outbound stream", metadata: ["p2p.stream": "\(id)"])
-            self.writeFrame(.windowUpdate(streamID: id, flags: .syn))
+            self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: self.machine.initialWindowDelta))
             self.flushIfNeeded()
             stream.configure(initializer: initializer, promise: promise)
         }
