@@ -230,6 +230,19 @@ struct YamuxHandlerTests {
         #expect(pair.serverHandler.streamCount == 0)
     }
 
+    @Test("stream channels follow the connection's writability")
+    func parentWritability() throws {
+        let pair = try BackToBackYamux(clientConfiguration: Self.noKeepalive(), serverConfiguration: Self.noKeepalive())
+        let stream = try pair.clientSession.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        #expect(stream.isWritable)
+        pair.client.isWritable = false
+        pair.client.pipeline.fireChannelWritabilityChanged()
+        #expect(!stream.isWritable)
+        pair.client.isWritable = true
+        pair.client.pipeline.fireChannelWritabilityChanged()
+        #expect(stream.isWritable)
+    }
+
     @Test("Go Away: the peer refuses new streams, open streams continue")
     func goAway() throws {
         let recorders = Recorders()
