@@ -19,7 +19,7 @@ let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "s
 
 let package = Package(
     name: "phantom-trail-community",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "PrivacyCore", targets: ["PrivacyCore"]),
         .library(name: "CommunityInsights", targets: ["CommunityInsights"]),
