@@ -1,0 +1,145 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import P2PCore
+import P2PHost
+import Testing
+
+@Suite("The host over real loopback sockets", .tags(.integration))
+struct HostSocketTests {
+    private func makeHost(listening: Bool = true) throws -> LibP2PHost {
+        let host = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(
+                listenAddresses: listening ? [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")] : []
+            )
+        )
+        addEchoHandler(to: host)
+        return host
+    }
+
+    @Test("Two hosts connect, identify, ping and echo on 50 streams, then close cleanly", .timeLimit(.minutes(1)))
+    func twoHosts() async throws {
+        let listener = try self.makeHost()
+        let dialer = try self.makeHost(listening: false)
+        try await listener.start()
+        try await dialer.start()
+        let address = try #require(listener.listenAddresses.first)
+        #expect(address.peerID == listener.peerID)
+        #expect(address.tcpSocketAddress?.port != 0)
+
+        var listenerEvents = listener.events.makeAsyncIterator()
+        let dialerEvents = dialer.events.makeAsyncIterator()
+        let peer = try await dialer.dial(address)
+        #expect(peer == listener.peerID)
+
+        for (side, other) in [(dialer, listener), (listener, dialer)] {
+            var iterator = side === dialer ? dialerEvents : listenerEvents
+            let identified = try await nextEvent(&iterator) {
+                if case .identified = $0 { return true }
+                return false
+            }
+            guard case .identified(let who, let agent, let protocols, _) = identified else { return }
+            #expect(who == other.peerID)
+            #expect(agent == "phantom-trail/0.1.0")
+            #expect(protocols == other.protocols)
+        }
+        // Dialing a connected peer again reuses the connection.
+        #expect(try await dialer.dial(address) == listener.peerID)
+        #expect(dialer.connectedPeers == [listener.peerID])
+
+        let rtts = try await dialer.ping(listener.peerID, count: 2)
+        #expect(rtts.count == 2)
+        #expect(try await runEchoStreams(host: dialer, peer: listener.peerID, count: 50, size: 64 * 1024) == 50)
+        #expect(try await runEchoStreams(host: listener, peer: dialer.peerID, count: 5, size: 1024) == 5)
+
+        await dialer.shutdown()
+        let gone = try await nextEvent(&listenerEvents) {
+            if case .peerDisconnected = $0 { return true }
+            return false
+        }
+        #expect(gone == .peerDisconnected(peer: dialer.peerID))
+        await listener.shutdown()
+    }
+
+    @Test("Garbage before the handshake closes that connection while the host keeps serving", .timeLimit(.minutes(1)))
+    func garbageConnection() async throws {
+        let listener = try self.makeHost()
+        try await listener.start()
+        try await withShutdown(of: listener) { () async throws in
+            let address = try #require(listener.listenAddresses.first)
+            let socketAddress = try #require(address.tcpSocketAddress)
+            var events = listener.events.makeAsyncIterator()
+
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(to: socketAddress).get()
+            // An over-long varint where the first multistream-select length prefix belongs.
+            try await raw.writeAndFlush(ByteBuffer(bytes: [UInt8](repeating: 0xFF, count: 16)))
+            try await raw.closeFuture.get()  // the host hangs up
+
+            let failure = try await nextEvent(&events) {
+                if case .error = $0 { return true }
+                return false
+            }
+            guard case .error(let message, _) = failure else { return }
+            #expect(message.contains("inbound connection"))
+
+            let dialer = try self.makeHost(listening: false)
+            try await dialer.start()
+            try await withShutdown(of: dialer) { () async throws in
+                #expect(try await dialer.dial(address) == listener.peerID)
+                #expect(try await dialer.ping(listener.peerID).count == 1)
+            }
+        }
+    }
+
+    @Test("Dialing with the wrong peer ID fails and leaves no connection", .timeLimit(.minutes(1)))
+    func wrongPeerID() async throws {
+        let listener = try self.makeHost()
+        let dialer = try self.makeHost(listening: false)
+        try await listener.start()
+        try await dialer.start()
+        try await withShutdown(of: listener) { () async throws in
+            try await withShutdown(of: dialer) { () async throws in
+                let address = try #require(listener.listenAddresses.first).removingPeerID()
+                    .appending(.p2p(PeerID(publicKey: PrivateKey().publicKey)))
+                await #expect(throws: P2PHostError(.upgradeFailed, "")) { try await dialer.dial(address) }
+                #expect(dialer.connectedPeers.isEmpty)
+            }
+        }
+    }
+
+    @Test("A stream for a protocol the peer lacks fails with protocolNotSupported", .timeLimit(.minutes(1)))
+    func unsupportedProtocol() async throws {
+        let listener = try self.makeHost()
+        let dialer = try self.makeHost(listening: false)
+        try await listener.start()
+        try await dialer.start()
+        try await withShutdown(of: listener) { () async throws in
+            try await withShutdown(of: dialer) { () async throws in
+                let peer = try await dialer.dial(try #require(listener.listenAddresses.first))
+                await #expect(throws: P2PHostError(.protocolNotSupported, "")) {
+                    try await dialer.newStream(to: peer, protocols: ["/nope/1.0.0"])
+                }
+                // The connection survives a failed negotiation.
+                #expect(try await dialer.ping(peer).count == 1)
+            }
+        }
+    }
+
+    @Test("Dialing a closed port fails with dialFailed", .timeLimit(.minutes(1)))
+    func unreachable() async throws {
+        let dialer = try self.makeHost(listening: false)
+        try await dialer.start()
+        try await withShutdown(of: dialer) { () async throws in
+            // Bind and close a listener to find a port that nothing listens on.
+            let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = try #require(probe.localAddress?.port)
+            try await probe.close()
+            await #expect(throws: P2PHostError(.dialFailed, "")) {
+                try await dialer.dial(try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/\(port)"))
+            }
+        }
+    }
+}
