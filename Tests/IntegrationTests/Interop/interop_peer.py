@@ -228,6 +228,8 @@ def main():
     parser.add_argument("--echo-streams", type=int, default=0)
     parser.add_argument("--echo-bytes", type=int, default=4096)
     parser.add_argument("--duration", type=float, default=60)
+    # A parent may start us with these signals blocked (the mask is inherited); we want to see them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     trio.run(Peer(parser.parse_args()).main)
 
 
