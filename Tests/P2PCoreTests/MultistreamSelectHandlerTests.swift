@@ -41,7 +41,10 @@ private func isCompleted(_ future: EventLoopFuture<String>) -> Bool {
     return completed
 }
 
+/// The error code `future` failed with; `nil` if it succeeded, failed otherwise, or has not completed
+/// (never blocks).
 private func failure(of future: EventLoopFuture<String>) -> P2PCoreError.Code? {
+    guard isCompleted(future) else { return nil }
     do {
         _ = try future.wait()
         return nil
@@ -148,6 +151,29 @@ struct MultistreamSelectHandlerTests {
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(failure(of: result) == .connectionClosed)
         #expect(!channel.isActive)
+    }
+
+    @Test("Added while the channel is closing, the handler fails its future once the close completes")
+    func addWhileClosing() throws {
+        let channel = EmbeddedChannel()
+        try activate(channel)
+        let closed = channel.close()
+        let result = try channel.pipeline.syncOperations.addMultistreamSelect(role: .listener(supporting: ["/noise"]))
+        channel.embeddedEventLoop.run()
+        try closed.wait()
+        #expect(isCompleted(result))
+        #expect(failure(of: result) == .connectionClosed)
+    }
+
+    @Test("Adding to a closed pipeline throws instead of returning a future that never completes")
+    func addAfterClose() throws {
+        let channel = EmbeddedChannel()
+        try activate(channel)
+        try channel.close().wait()
+        channel.embeddedEventLoop.run()
+        #expect(throws: ChannelError.ioOnClosedChannel) {
+            try channel.pipeline.syncOperations.addMultistreamSelect(role: .listener(supporting: ["/noise"]))
+        }
     }
 
     @Test("Two handlers negotiate against each other over embedded channels")

@@ -345,6 +345,20 @@ struct NoiseHandlerTests {
         #expect(error.code == .handshakeIncomplete)
     }
 
+    @Test("A half-closure during the handshake fails it; after the handshake it is passed on")
+    func halfClosure() throws {
+        let pair = try NoisePair()
+        pair.responder.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let error = try #require(throws: NoiseError.self) { try pair.responderHandshake.wait() }
+        #expect(error.code == .handshakeIncomplete)
+
+        let established = try NoisePair()
+        try established.interact()
+        established.initiator.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(established.initiatorRecorder.errors.isEmpty)
+        #expect(established.initiator.isActive)
+    }
+
     @Test("configureNoise adds a working handler and its future reports the remote identity")
     func configureHelper() throws {
         let loop = EmbeddedEventLoop()

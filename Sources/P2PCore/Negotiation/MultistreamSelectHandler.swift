@@ -44,6 +44,9 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     private let optimisticProtocol: String?
 
     /// The negotiated protocol ID, or the error that ended the negotiation.
+    ///
+    /// A handler that is created but never added to a pipeline must be given up with
+    /// ``abandon(because:)`` so this future completes.
     public var negotiatedProtocol: EventLoopFuture<String> { self.promise.futureResult }
 
     /// Creates a handler.
@@ -75,10 +78,32 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         self.logger = logger
     }
 
+    /// Fails ``negotiatedProtocol`` for a handler that could not be added to a pipeline.
+    public func abandon(because error: any Error) {
+        guard self.phase == .waitingForActive else { return }
+        self.phase = .finished
+        self.promise.fail(error)
+    }
+
     /// Starts at once if the channel is already active.
     public func handlerAdded(context: ChannelHandlerContext) {
+        // Also covers a handler added to a channel that has already closed (no channelInactive follows).
+        context.channel.closeFuture.assumeIsolated().whenComplete { _ in
+            self.channelClosed()
+        }
         if context.channel.isActive {
             self.start(context: context)
+        }
+    }
+
+    private func channelClosed() {
+        guard self.phase != .finished else { return }
+        let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
+        self.phase = .finished
+        self.timeoutTask?.cancel()
+        self.timeoutTask = nil
+        if !reportedEarly {
+            self.promise.fail(P2PCoreError(.connectionClosed, "the channel closed during multistream-select"))
         }
     }
 
@@ -241,7 +266,12 @@ extension ChannelPipeline.SynchronousOperations {
             eventLoop: self.eventLoop,
             logger: logger
         )
-        try self.addHandler(handler)
+        do {
+            try self.addHandler(handler)
+        } catch {
+            handler.abandon(because: error)
+            throw error
+        }
         return handler.negotiatedProtocol
     }
 }

@@ -3,44 +3,6 @@
 import Crypto
 import NIOCore
 
-/// Thirty-two bytes held inline (no heap allocation): `h`, `ck` or an X25519 public key.
-struct NoiseBytes32: Equatable {
-    /// The byte length, Noise's `HASHLEN` for SHA-256.
-    static let byteCount = 32
-
-    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-
-    /// Thirty-two zero bytes.
-    init() {}
-
-    /// The first (up to) 32 bytes of `bytes`, zero-padded.
-    init(prefixOf bytes: UnsafeRawBufferPointer) {
-        let count = min(bytes.count, Self.byteCount)
-        withUnsafeMutableBytes(of: &self.storage) { target in
-            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
-        }
-    }
-
-    /// The bytes of a SHA-256 digest.
-    init(_ digest: SHA256Digest) {
-        self = digest.withUnsafeBytes { NoiseBytes32(prefixOf: $0) }
-    }
-
-    /// Calls `body` with the 32 bytes.
-    func withUnsafeBytes<Result, Failure: Error>(
-        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        try Swift.withUnsafeBytes(of: self.storage, body)
-    }
-
-    /// The bytes as an array (for tests and diagnostics).
-    var bytes: [UInt8] { self.withUnsafeBytes { Array($0) } }
-
-    static func == (lhs: NoiseBytes32, rhs: NoiseBytes32) -> Bool {
-        lhs.storage == rhs.storage
-    }
-}
-
 /// A Noise `SymmetricState`: the chaining key `ck`, the handshake hash `h` and a ``CipherState``.
 struct SymmetricState {
     /// The handshake hash `h`.
@@ -77,22 +39,12 @@ struct SymmetricState {
 
     /// Noise's `MixKey(input_key_material)` for a Diffie-Hellman output:
     /// `ck, k = HKDF(ck, dh)`; the cipher gets key `k` and nonce 0.
-    ///
-    /// Noise's two-output HKDF is RFC 5869 HKDF-SHA256 with salt `ck`, empty info and 64 bytes.
     mutating func mixKey(_ sharedSecret: SharedSecret) {
-        let output = self.chainingKey.withUnsafeBytes { salt in
-            sharedSecret.hkdfDerivedSymmetricKey(
-                using: SHA256.self,
-                salt: salt,
-                sharedInfo: [UInt8](),
-                outputByteCount: 2 * NoiseBytes32.byteCount
-            )
+        let (chainingKey, key) = sharedSecret.withUnsafeBytes { ikm in
+            Self.hkdf(chainingKey: self.chainingKey, inputKeyMaterial: ikm)
         }
-        output.withUnsafeBytes { bytes in
-            self.chainingKey = NoiseBytes32(prefixOf: bytes)
-            let key = SymmetricKey(data: UnsafeRawBufferPointer(rebasing: bytes[NoiseBytes32.byteCount...]))
-            self.cipherState = CipherState(key: key)
-        }
+        self.chainingKey = chainingKey
+        self.cipherState = CipherState(key: key.withUnsafeBytes { SymmetricKey(data: $0) })
     }
 
     /// Noise's `EncryptAndHash(plaintext)`: appends the ciphertext to `output`, then mixes it into `h`.
@@ -126,18 +78,56 @@ struct SymmetricState {
     /// Noise's `Split()`: two cipher states from `HKDF(ck, "")`, the first for initiator-to-responder
     /// traffic and the second for responder-to-initiator traffic.
     func split() -> (initiatorToResponder: CipherState, responderToInitiator: CipherState) {
-        let output = self.chainingKey.withUnsafeBytes { salt in
-            HKDF<SHA256>.deriveKey(
-                inputKeyMaterial: SymmetricKey(data: [UInt8]()),
-                salt: salt,
-                info: [UInt8](),
-                outputByteCount: 2 * NoiseBytes32.byteCount
-            )
+        let (first, second) = Self.hkdf(
+            chainingKey: self.chainingKey,
+            inputKeyMaterial: UnsafeRawBufferPointer(start: nil, count: 0)
+        )
+        return (
+            CipherState(key: first.withUnsafeBytes { SymmetricKey(data: $0) }),
+            CipherState(key: second.withUnsafeBytes { SymmetricKey(data: $0) })
+        )
+    }
+
+    /// Noise's `HKDF(chaining_key, input_key_material, 2)` (§4.3): RFC 5869 HKDF-SHA256 with salt
+    /// `chaining_key`, empty info and two 32-byte outputs.
+    ///
+    /// Written out with ``hmac(key:_:_:)`` because every key here is exactly `HASHLEN` bytes; this
+    /// avoids the generic key handling of `HKDF`/`HMAC` on the handshake's hot path.
+    static func hkdf(
+        chainingKey: NoiseBytes32,
+        inputKeyMaterial: UnsafeRawBufferPointer
+    ) -> (NoiseBytes32, NoiseBytes32) {
+        let temporaryKey = Self.hmac(key: chainingKey, inputKeyMaterial)
+        let first = withUnsafeBytes(of: UInt8(0x01)) { Self.hmac(key: temporaryKey, $0) }
+        let second = first.withUnsafeBytes { firstBytes in
+            withUnsafeBytes(of: UInt8(0x02)) { Self.hmac(key: temporaryKey, firstBytes, $0) }
         }
-        return output.withUnsafeBytes { bytes in
-            let first = SymmetricKey(data: UnsafeRawBufferPointer(rebasing: bytes[..<NoiseBytes32.byteCount]))
-            let second = SymmetricKey(data: UnsafeRawBufferPointer(rebasing: bytes[NoiseBytes32.byteCount...]))
-            return (CipherState(key: first), CipherState(key: second))
+        return (first, second)
+    }
+
+    /// HMAC-SHA256 (RFC 2104) with a 32-byte key over `first ‖ second`.
+    static func hmac(
+        key: NoiseBytes32,
+        _ first: UnsafeRawBufferPointer,
+        _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) -> NoiseBytes32 {
+        var inner = SHA256()
+        var outer = SHA256()
+        // One 64-byte SHA-256 block: the key zero-padded, XORed with ipad, then with opad.
+        var block: (NoiseBytes32, NoiseBytes32) = (key, NoiseBytes32())
+        withUnsafeMutableBytes(of: &block) { pad in
+            for index in pad.indices {
+                pad[index] ^= 0x36
+            }
+            inner.update(bufferPointer: UnsafeRawBufferPointer(pad))
+            for index in pad.indices {
+                pad[index] ^= 0x36 ^ 0x5C
+            }
+            outer.update(bufferPointer: UnsafeRawBufferPointer(pad))
         }
+        inner.update(bufferPointer: first)
+        inner.update(bufferPointer: second)
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return NoiseBytes32(outer.finalize())
     }
 }

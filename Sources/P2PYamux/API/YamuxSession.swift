@@ -34,8 +34,12 @@ public struct YamuxSession: Sendable {
     ) -> EventLoopFuture<Output> {
         let promise = self.eventLoop.makePromise(of: Output.self)
         let handler = self.handler
-        self.eventLoop.execute {
+        if self.eventLoop.inEventLoop {
             handler.value.openStream(initializer: initializer, promise: promise)
+        } else {
+            self.eventLoop.execute {
+                handler.value.openStream(initializer: initializer, promise: promise)
+            }
         }
         return promise.futureResult
     }
@@ -55,8 +59,12 @@ public struct YamuxSession: Sendable {
     /// Sends Go Away (normal termination): neither side opens new streams; open streams continue.
     public func goAway() {
         let handler = self.handler
-        self.eventLoop.execute {
+        if self.eventLoop.inEventLoop {
             handler.value.goAway()
+        } else {
+            self.eventLoop.execute {
+                handler.value.goAway()
+            }
         }
     }
 }

@@ -363,6 +363,15 @@ package final class YamuxHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Number of live streams in the session machine.
+    package var streamCount: Int { self.machine.streamCount }
+
+    /// The largest receive window any stream reached so far.
+    package var largestReceiveWindow: Int { self.machine.largestReceiveWindow }
+
+    /// The latest measured ping round-trip time.
+    package var roundTripTime: TimeAmount? { self.machine.roundTripTime }
+
     // MARK: Calls from stream channels
 
     func reserveSendWindow(for stream: YamuxStreamChannel, upTo wanted: Int) -> Int {

@@ -104,6 +104,8 @@ package struct YamuxSessionStateMachine {
     private var grantedReceiveWindow = 0
     /// Sum of bytes delivered to readers and not yet consumed.
     private(set) var bufferedBytes = 0
+    /// The largest receive window any stream reached (statistics: shows auto-tuning at work).
+    package private(set) var largestReceiveWindow = YamuxConfiguration.initialStreamWindow
     /// The latest measured ping round-trip time, for auto-tuning.
     private(set) var roundTripTime: TimeAmount?
 
@@ -234,6 +236,7 @@ package struct YamuxSessionStateMachine {
         )
         self.bufferedBytes -= before - stream.unconsumedBytes
         self.grantedReceiveWindow += growth
+        self.largestReceiveWindow = max(self.largestReceiveWindow, stream.receiveWindow)
         self.streams[id] = stream
         return delta > 0 ? .sendWindowUpdate(delta: delta) : .doNothing
     }
