@@ -142,4 +142,62 @@ struct HostSocketTests {
             }
         }
     }
+
+    @Test("A full handshake budget refuses more connections until a handshake ends", .timeLimit(.minutes(1)))
+    func handshakeCap() async throws {
+        let listener = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(
+                listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")],
+                maxPendingHandshakes: 1
+            )
+        )
+        let dialer = try self.makeHost(listening: false)
+        try await listener.start()
+        try await dialer.start()
+        try await withShutdown(of: listener) { () async throws in
+            try await withShutdown(of: dialer) { () async throws in
+                let address = try #require(listener.listenAddresses.first)
+                var events = listener.events.makeAsyncIterator()
+                // A silent connection holds the only handshake slot.
+                let silent = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connect(to: try #require(address.tcpSocketAddress)).get()
+                await #expect(throws: P2PHostError(.upgradeFailed, "")) { try await dialer.dial(address) }
+                try await silent.close()
+                // Its failed upgrade frees the slot.
+                _ = try await nextEvent(&events) {
+                    if case .error = $0 { return true }
+                    return false
+                }
+                #expect(try await dialer.dial(address) == listener.peerID)
+            }
+        }
+    }
+
+    @Test("run() serves until its task is cancelled, then closes every connection", .timeLimit(.minutes(1)))
+    func runAsService() async throws {
+        let host = try self.makeHost()
+        let dialer = try self.makeHost(listening: false)
+        try await dialer.start()
+        try await withShutdown(of: dialer) { () async throws in
+            var dialerEvents = dialer.events.makeAsyncIterator()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await host.run() }
+                while host.listenAddresses.isEmpty {
+                    await Task.yield()
+                }
+                let peer = try await dialer.dial(host.listenAddresses[0])
+                #expect(try await dialer.ping(peer).count == 1)
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+            #expect(host.connectedPeers.isEmpty)
+            let gone = try await nextEvent(&dialerEvents) {
+                if case .peerDisconnected = $0 { return true }
+                return false
+            }
+            #expect(gone == .peerDisconnected(peer: host.peerID))
+            await #expect(throws: P2PHostError(.notRunning, "")) { try await host.start() }
+        }
+    }
 }

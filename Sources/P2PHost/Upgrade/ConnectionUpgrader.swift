@@ -165,7 +165,12 @@ struct ConnectionUpgrader: Sendable {
                 )
                 negotiated.assumeIsolated().whenSuccess { protocolID in
                     do {
-                        let p2pStream = try Self.attachStream(to: stream, protocolID: protocolID, remotePeer: peer)
+                        let p2pStream = try Self.attachStream(
+                            to: stream,
+                            protocolID: protocolID,
+                            remotePeer: peer,
+                            logger: logger
+                        )
                         continuation.yield(p2pStream)
                     } catch {
                         stream.close(promise: nil)
@@ -207,7 +212,7 @@ struct ConnectionUpgrader: Sendable {
                     logger: logger
                 )
                 return negotiated.assumeIsolated().flatMapThrowing { protocolID in
-                    try Self.attachStream(to: channel, protocolID: protocolID, remotePeer: remotePeer)
+                    try Self.attachStream(to: channel, protocolID: protocolID, remotePeer: remotePeer, logger: logger)
                 }.nonisolated()
             }
         }.flatMap { $0 }
@@ -217,8 +222,16 @@ struct ConnectionUpgrader: Sendable {
     private static func attachStream(
         to channel: any Channel,
         protocolID: String,
-        remotePeer: PeerID
+        remotePeer: PeerID,
+        logger: Logger
     ) throws -> P2PStream {
+        let streamID = (try? channel.syncOptions?.getOption(YamuxStreamChannelOptions.streamID)).map { "\($0)" }
+        logger.trace(
+            "stream negotiated",
+            metadata: [
+                "p2p.peer": "\(remotePeer)", "p2p.stream": "\(streamID ?? "?")", "p2p.protocol": "\(protocolID)",
+            ]
+        )
         try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         let handler = P2PStreamHandler()
         try channel.pipeline.syncOperations.addHandler(handler)
