@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import P2PCore
 import Testing
 
@@ -56,5 +57,22 @@ struct CLISmokeTests {
         #expect(wrong.waitForExit() != 0)
 
         #expect(listen.stop() == 0)
+    }
+
+    @Test("p2p ping gives up with a one-line reason when the peer never answers", .timeLimit(.minutes(1)))
+    func pingTimeout() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        // Accepts connections and never says a word.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(silent.localAddress?.port)
+        let ping = try Subprocess(
+            executable: binary,
+            arguments: ["p2p", "ping", "/ip4/127.0.0.1/tcp/\(port)", "--timeout", "1", "--json"]
+        )
+        let failure = try await ping.next("error")
+        #expect((failure["message"] as? String)?.contains("timed out") == true)
+        #expect(ping.waitForExit() == 1)
+        try await silent.close()
     }
 }

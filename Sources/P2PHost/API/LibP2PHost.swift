@@ -194,20 +194,26 @@ public final class LibP2PHost: Service, Sendable {
         defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
 
         let upgrader = self.upgrader
+        let channel: any Channel
         let upgrade: EventLoopFuture<UpgradedConnection>
         do {
-            upgrade = try await ClientBootstrap(group: self.group)
+            (channel, upgrade) = try await ClientBootstrap(group: self.group)
                 .connectTimeout(self.configuration.dialTimeout)
                 .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .connect(to: socketAddress) { channel in
                     channel.eventLoop.makeSucceededFuture(
-                        upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
+                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
                     )
                 }
         } catch {
             throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
         }
-        let connection = try await upgrade.get()
+        // Cancelling the dial closes the connection, which fails the upgrade at once.
+        let connection = try await withTaskCancellationHandler {
+            try await upgrade.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
         try self.register(connection, direction: .outbound, address: address.removingPeerID())
         return connection.remotePeer
     }

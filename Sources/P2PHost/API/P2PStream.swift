@@ -3,7 +3,8 @@ public import P2PCore
 
 /// One negotiated libp2p stream (a Yamux stream after multistream-select), for async code.
 ///
-/// Reads and writes hop to the connection's event loop. Only one ``read()`` may wait at a time. Call
+/// Reads and writes hop to the connection's event loop. Only one ``read()`` may wait at a time. Cancelling a task
+/// that waits in ``read()`` or ``write(_:)`` closes the stream. Call
 /// ``closeWrite()`` to send FIN (the peer sees end of stream; reading continues), and ``close()`` when done.
 public struct P2PStream: Sendable {
     /// The negotiated protocol ID.
@@ -30,7 +31,12 @@ public struct P2PStream: Sendable {
         self.channel.eventLoop.execute {
             handler.value.read(promise: promise)
         }
-        return try await promise.futureResult.get()
+        let channel = self.channel
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     /// Reads until `count` bytes arrived; throws ``P2PHostError/Code/closed`` if the stream ends first.
@@ -62,7 +68,12 @@ public struct P2PStream: Sendable {
 
     /// Writes and flushes `bytes`; returns once the stream accepted them.
     public func write(_ bytes: ByteBuffer) async throws {
-        try await self.channel.writeAndFlush(bytes).get()
+        let channel = self.channel
+        try await withTaskCancellationHandler {
+            try await channel.writeAndFlush(bytes).get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     /// Closes our side (Yamux FIN) after the pending writes; the peer reads end of stream.
