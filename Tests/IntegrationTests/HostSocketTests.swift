@@ -200,4 +200,31 @@ struct HostSocketTests {
             await #expect(throws: P2PHostError(.notRunning, "")) { try await host.start() }
         }
     }
+
+    @Test("When both sides dial at once, both keep the same single connection", .timeLimit(.minutes(1)))
+    func simultaneousDial() async throws {
+        let first = try self.makeHost()
+        let second = try self.makeHost()
+        try await first.start()
+        try await second.start()
+        try await withShutdown(of: first) { () async throws in
+            try await withShutdown(of: second) { () async throws in
+                let firstAddress = try #require(first.listenAddresses.first)
+                let secondAddress = try #require(second.listenAddresses.first)
+                async let dialedSecond = first.dial(secondAddress)
+                async let dialedFirst = second.dial(firstAddress)
+                #expect(try await dialedSecond == second.peerID)
+                #expect(try await dialedFirst == first.peerID)
+                // Each side settles on one connection once it has seen both upgrades.
+                while first.connectionCount(to: second.peerID) != 1 || second.connectionCount(to: first.peerID) != 1 {
+                    await Task.yield()
+                }
+                #expect(try await first.ping(second.peerID).count == 1)
+                #expect(try await second.ping(first.peerID).count == 1)
+                #expect(try await runEchoStreams(host: first, peer: second.peerID, count: 5, size: 1024) == 5)
+                #expect(first.connectionCount(to: second.peerID) == 1)
+                #expect(second.connectionCount(to: first.peerID) == 1)
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@ public import P2PCore
 
 /// Something that happened to a ``LibP2PHost``'s connections, in the order it happened.
 public enum HostEvent: Hashable, Sendable {
-    /// A connection to `peer` finished its upgrade.
+    /// The first connection to `peer` finished its upgrade.
     case peerConnected(peer: PeerID, direction: ConnectionDirection, address: Multiaddr?)
     /// The last connection to `peer` closed.
     case peerDisconnected(peer: PeerID)

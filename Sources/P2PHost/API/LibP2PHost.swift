@@ -185,6 +185,12 @@ public final class LibP2PHost: Service, Sendable {
             guard state.handshakesInFlight < self.configuration.maxPendingHandshakes else {
                 throw P2PHostError(.tooManyHandshakes, "too many connection handshakes in flight")
             }
+            guard state.connections.count + state.handshakesInFlight < self.configuration.maxConnections else {
+                throw P2PHostError(
+                    .tooManyConnections,
+                    "the connection limit (\(self.configuration.maxConnections)) is reached"
+                )
+            }
             state.handshakesInFlight += 1
             return nil
         }
@@ -402,8 +408,14 @@ public final class LibP2PHost: Service, Sendable {
     }
 
     /// Records an upgraded connection and hands it to the serving task.
+    /// Records an upgraded connection and hands it to the serving task.
+    ///
+    /// One connection per peer: when both sides dialed, each side keeps the connection dialed by the smaller peer
+    /// ID (the older one if the same peer dialed both) and closes the other, so both sides pick the same one.
+    /// ``HostEvent/peerConnected(peer:direction:address:)`` is reported for the first connection to a peer only.
     private func register(_ upgraded: UpgradedConnection, direction: ConnectionDirection, address: Multiaddr?) throws {
-        let connection = self.state.withLock { state -> HostConnection? in
+        let localPeer = self.peerID
+        let outcome = self.state.withLock { state -> (kept: HostConnection?, closed: [HostConnection], first: Bool)? in
             guard case .running = state.phase else { return nil }
             state.nextConnectionID += 1
             let connection = HostConnection(
@@ -412,23 +424,49 @@ public final class LibP2PHost: Service, Sendable {
                 direction: direction,
                 address: address
             )
+            let existing = state.connections.values.filter { $0.remotePeer == connection.remotePeer }
+            let rank = { (candidate: HostConnection) in
+                (candidate.direction == .outbound ? localPeer : candidate.remotePeer, candidate.id)
+            }
+            let keep = (existing + [connection]).min { rank($0) < rank($1) }
+            guard keep?.id == connection.id else {
+                return (nil, [connection], false)
+            }
+            for duplicate in existing {
+                state.connections[duplicate.id] = nil
+            }
             state.connections[connection.id] = connection
-            return connection
+            return (connection, existing, existing.isEmpty)
         }
-        guard let connection else {
+        guard let outcome else {
             upgraded.channel.close(promise: nil)
             throw P2PHostError(.notRunning, "the host shut down during the connection upgrade")
         }
+        for duplicate in outcome.closed {
+            self.logger.debug(
+                "closing duplicate connection",
+                metadata: ["p2p.peer": "\(duplicate.remotePeer)", "p2p.conn": "\(duplicate.id)"]
+            )
+            duplicate.close()
+        }
+        guard let connection = outcome.kept else { return }
         self.logger.debug(
             "connection established",
             metadata: [
                 "p2p.peer": "\(connection.remotePeer)", "p2p.conn": "\(connection.id)", "p2p.direction": "\(direction)",
             ]
         )
-        self.eventContinuation.yield(
-            .peerConnected(peer: connection.remotePeer, direction: direction, address: address)
-        )
+        if outcome.first {
+            self.eventContinuation.yield(
+                .peerConnected(peer: connection.remotePeer, direction: direction, address: address)
+            )
+        }
         self.newConnectionsContinuation.yield(connection)
+    }
+
+    /// The number of open connections to `peer` (at most one once simultaneous dials are settled).
+    public func connectionCount(to peer: PeerID) -> Int {
+        self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer }.count }
     }
 
     private func connection(to peer: PeerID) -> HostConnection? {
@@ -457,6 +495,8 @@ public final class LibP2PHost: Service, Sendable {
                     _ = try await self.identify(connection.remotePeer)
                 } catch {
                     logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
+                    let stillOpen = self.state.withLock { $0.connections[connection.id] != nil }
+                    guard stillOpen else { return }
                     self.eventContinuation.yield(
                         .error(
                             message: "identify with \(connection.remotePeer) failed: \(error)",

@@ -14,6 +14,8 @@ public struct P2PHostError: Error, Hashable, Sendable, CustomStringConvertible {
         case upgradeFailed
         /// Too many connection handshakes are already in flight.
         case tooManyHandshakes
+        /// The connection limit is reached.
+        case tooManyConnections
         /// There is no connection to the peer.
         case notConnected
         /// The peer supports none of the protocols we proposed on a stream.
