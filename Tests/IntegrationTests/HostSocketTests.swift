@@ -227,4 +227,38 @@ struct HostSocketTests {
             }
         }
     }
+
+    @Test("A connection without streams closes after the idle timeout", .timeLimit(.minutes(1)))
+    func idleClose() async throws {
+        let listener = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(
+                listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")],
+                idleTimeout: .milliseconds(300)
+            )
+        )
+        addEchoHandler(to: listener)
+        let dialer = try self.makeHost(listening: false)
+        try await listener.start()
+        try await dialer.start()
+        try await withShutdown(of: listener) { () async throws in
+            try await withShutdown(of: dialer) { () async throws in
+                var events = listener.events.makeAsyncIterator()
+                let peer = try await dialer.dial(try #require(listener.listenAddresses.first))
+                let stream = try await dialer.newStream(to: peer, protocols: [echoProtocol])
+                try await stream.write(ByteBuffer(string: "last words"))
+                try await stream.closeWrite()
+                #expect(try await stream.readToEnd(maxBytes: 100) == ByteBuffer(string: "last words"))
+                await stream.close()
+                let lastStreamClosed = ContinuousClock.now
+                let gone = try await nextEvent(&events) {
+                    if case .peerDisconnected = $0 { return true }
+                    return false
+                }
+                #expect(gone == .peerDisconnected(peer: dialer.peerID))
+                // The listener's side of the stream may close a moment before ours.
+                #expect(ContinuousClock.now - lastStreamClosed >= .milliseconds(250))
+            }
+        }
+    }
 }

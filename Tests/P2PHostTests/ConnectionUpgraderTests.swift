@@ -105,6 +105,7 @@ struct ConnectionUpgraderTests {
         let (_, dialed, accepted) = try Self.upgradePair()
         let dialerSide = try #require(dialed.value)
         let listenerSide = try #require(accepted.value)
+        #expect(dialerSide.streams.idleSince != nil)
         #expect(dialerSide.remotePeer == PeerID(publicKey: Self.listenerKey.publicKey))
         #expect(listenerSide.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
     }
@@ -119,6 +120,7 @@ struct ConnectionUpgraderTests {
                 on: dialerSide.session,
                 protocols: ["/other/1", "/echo/1"],
                 remotePeer: dialerSide.remotePeer,
+                tracker: dialerSide.streams,
                 negotiation: MultistreamSelectConfiguration(timeout: nil),
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             )
@@ -130,6 +132,9 @@ struct ConnectionUpgraderTests {
         let received = try #require(await inbound.next())
         #expect(received.protocolID == "/echo/1")
         #expect(received.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
+        // Both ends count the open stream, so neither connection is idle.
+        #expect(dialerSide.streams.idleSince == nil)
+        #expect(listenerSide.streams.idleSince == nil)
     }
 
     @Test("A stream for a protocol the listener lacks fails with no common protocol")
@@ -141,6 +146,7 @@ struct ConnectionUpgraderTests {
                 on: dialerSide.session,
                 protocols: ["/missing/1"],
                 remotePeer: dialerSide.remotePeer,
+                tracker: dialerSide.streams,
                 negotiation: MultistreamSelectConfiguration(timeout: nil),
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             )

@@ -18,6 +18,8 @@ public struct HostConfiguration: Sendable {
     public var maxConnections: Int
     /// How long a stream's multistream-select negotiation may take.
     public var streamNegotiationTimeout: TimeAmount
+    /// Closes a connection after this long without an open stream; `nil` keeps idle connections.
+    public var idleTimeout: Duration?
     /// Yamux limits, windows and keepalive (its inbound stream initializer is set by the host).
     public var yamux: YamuxConfiguration
 
@@ -30,8 +32,10 @@ public struct HostConfiguration: Sendable {
         maxPendingHandshakes: Int = 64,
         maxConnections: Int = 256,
         streamNegotiationTimeout: TimeAmount = .seconds(10),
+        idleTimeout: Duration? = nil,
         yamux: YamuxConfiguration = YamuxConfiguration()
     ) {
+        self.idleTimeout = idleTimeout
         self.listenAddresses = listenAddresses
         self.agentVersion = agentVersion
         self.dialTimeout = dialTimeout

@@ -18,6 +18,8 @@ struct HostConnection: Sendable {
     let channel: any Channel
     /// The peer's negotiated streams.
     let inboundStreams: AsyncStream<P2PStream>
+    /// Counts open streams (for the idle timeout).
+    let streams: StreamTracker
 
     init(id: UInt64, upgraded: UpgradedConnection, direction: ConnectionDirection, address: Multiaddr?) {
         self.id = id
@@ -27,6 +29,7 @@ struct HostConnection: Sendable {
         self.session = upgraded.session
         self.channel = upgraded.channel
         self.inboundStreams = upgraded.inboundStreams
+        self.streams = upgraded.streams
     }
 
     /// Sends Yamux Go Away, then closes the connection.

@@ -237,6 +237,7 @@ public final class LibP2PHost: Service, Sendable {
                 on: connection.session,
                 protocols: protocols,
                 remotePeer: peer,
+                tracker: connection.streams,
                 negotiation: MultistreamSelectConfiguration(timeout: self.configuration.streamNegotiationTimeout),
                 logger: self.logger
             ).get()
@@ -505,6 +506,11 @@ public final class LibP2PHost: Service, Sendable {
                     )
                 }
             }
+            if let idleTimeout = self.configuration.idleTimeout {
+                group.addTask {
+                    await Self.closeWhenIdle(connection, after: idleTimeout, logger: logger)
+                }
+            }
             for await stream in connection.inboundStreams {
                 let handler = self.state.withLock { $0.handlers[stream.protocolID] }
                 guard let handler else {
@@ -523,6 +529,8 @@ public final class LibP2PHost: Service, Sendable {
                     }
                 }
             }
+            // The connection closed: stop the idle timer (handlers end as their streams close).
+            group.cancelAll()
         }
         let lastForPeer = self.state.withLock { state -> Bool in
             state.connections[connection.id] = nil
@@ -535,6 +543,24 @@ public final class LibP2PHost: Service, Sendable {
         logger.debug("connection closed")
         if lastForPeer {
             self.eventContinuation.yield(.peerDisconnected(peer: connection.remotePeer))
+        }
+    }
+
+    /// Closes `connection` once it has had no open stream for `timeout`; returns when cancelled.
+    private static func closeWhenIdle(_ connection: HostConnection, after timeout: Duration, logger: Logger) async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let wakeUp = (connection.streams.idleSince ?? clock.now).advanced(by: timeout)
+            do {
+                try await clock.sleep(until: wakeUp)
+            } catch {
+                return
+            }
+            if let idleSince = connection.streams.idleSince, idleSince.advanced(by: timeout) <= clock.now {
+                logger.debug("closing idle connection")
+                connection.close()
+                return
+            }
         }
     }
 

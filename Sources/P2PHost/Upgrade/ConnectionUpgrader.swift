@@ -14,6 +14,8 @@ struct UpgradedConnection: Sendable {
     var channel: any Channel
     /// Streams the peer opened, after multistream-select chose one of our protocols.
     var inboundStreams: AsyncStream<P2PStream>
+    /// Counts the connection's open streams.
+    var streams: StreamTracker
 }
 
 /// The connection upgrade of https://github.com/libp2p/specs/blob/master/connections/README.md on a fresh channel:
@@ -152,6 +154,7 @@ struct ConnectionUpgrader: Sendable {
         outcome: UpgradeOutcome
     ) {
         let (inbound, continuation) = AsyncStream<P2PStream>.makeStream()
+        let tracker = StreamTracker()
         var yamux = self.yamux
         let supportedProtocols = self.supportedProtocols
         let negotiation = self.streamNegotiation
@@ -169,6 +172,7 @@ struct ConnectionUpgrader: Sendable {
                             to: stream,
                             protocolID: protocolID,
                             remotePeer: peer,
+                            tracker: tracker,
                             logger: logger
                         )
                         continuation.yield(p2pStream)
@@ -186,7 +190,13 @@ struct ConnectionUpgrader: Sendable {
             )
             channel.closeFuture.whenComplete { _ in continuation.finish() }
             outcome.succeed(
-                UpgradedConnection(remotePeer: peer, session: session, channel: channel, inboundStreams: inbound)
+                UpgradedConnection(
+                    remotePeer: peer,
+                    session: session,
+                    channel: channel,
+                    inboundStreams: inbound,
+                    streams: tracker
+                )
             )
         } catch {
             continuation.finish()
@@ -201,6 +211,7 @@ struct ConnectionUpgrader: Sendable {
         on session: YamuxSession,
         protocols: [String],
         remotePeer: PeerID,
+        tracker: StreamTracker,
         negotiation: MultistreamSelectConfiguration,
         logger: Logger
     ) -> EventLoopFuture<P2PStream> {
@@ -212,7 +223,13 @@ struct ConnectionUpgrader: Sendable {
                     logger: logger
                 )
                 return negotiated.assumeIsolated().flatMapThrowing { protocolID in
-                    try Self.attachStream(to: channel, protocolID: protocolID, remotePeer: remotePeer, logger: logger)
+                    try Self.attachStream(
+                        to: channel,
+                        protocolID: protocolID,
+                        remotePeer: remotePeer,
+                        tracker: tracker,
+                        logger: logger
+                    )
                 }.nonisolated()
             }
         }.flatMap { $0 }
@@ -223,6 +240,7 @@ struct ConnectionUpgrader: Sendable {
         to channel: any Channel,
         protocolID: String,
         remotePeer: PeerID,
+        tracker: StreamTracker,
         logger: Logger
     ) throws -> P2PStream {
         let streamID = (try? channel.syncOptions?.getOption(YamuxStreamChannelOptions.streamID)).map { "\($0)" }
@@ -235,6 +253,7 @@ struct ConnectionUpgrader: Sendable {
         try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         let handler = P2PStreamHandler()
         try channel.pipeline.syncOperations.addHandler(handler)
+        tracker.track(channel)
         return P2PStream(protocolID: protocolID, remotePeer: remotePeer, channel: channel, handler: handler)
     }
 
