@@ -261,4 +261,30 @@ struct HostSocketTests {
             }
         }
     }
+
+    @Test("A host listens on IPv4 and IPv6 loopback at once and is reachable on both", .timeLimit(.minutes(1)))
+    func dualStack() async throws {
+        let listener = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(listenAddresses: [
+                try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"), try Multiaddr(parsing: "/ip6/::1/tcp/0"),
+            ])
+        )
+        try await listener.start()
+        try await withShutdown(of: listener) { () async throws in
+            let addresses = listener.listenAddresses
+            #expect(addresses.count == 2)
+            for address in addresses {
+                #expect(address.peerID == listener.peerID)
+                #expect(address.tcpSocketAddress?.port != 0)
+                let dialer = try self.makeHost(listening: false)
+                try await dialer.start()
+                try await withShutdown(of: dialer) { () async throws in
+                    #expect(try await dialer.dial(address) == listener.peerID)
+                    #expect(try await dialer.ping(listener.peerID).count == 1)
+                }
+            }
+            #expect(addresses.map(\.description).contains { $0.hasPrefix("/ip6/::1/tcp/") })
+        }
+    }
 }
