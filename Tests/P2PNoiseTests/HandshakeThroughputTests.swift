@@ -102,6 +102,49 @@ struct HandshakeThroughputTests {
         )
     }
 
+    @Test(
+        "Transport encryption and decryption of 64 MiB in 1 MiB writes",
+        arguments: [16_384, 32_768, 65_519]
+    )
+    func transportThroughput(chunkLength: Int) throws {
+        var initiator = TestKeys.initiator()
+        var responder = TestKeys.responder()
+        let done = try NoiseHandshakeStateMachineTests.handshake(&initiator, &responder)
+        var sender = done.initiatorTransport
+        sender.outboundChunkLength = chunkLength
+        var receiver = done.responderTransport
+        let chunk = ByteBuffer(repeating: 0x5A, count: 1 << 20)
+        let rounds = 64
+        let clock = ThreadCPUClock()
+        var wires: [ByteBuffer] = []
+        wires.reserveCapacity(rounds)
+        let sealing = try clock.measure {
+            for _ in 0..<rounds {
+                var wire = ByteBuffer()
+                try sender.encrypt(chunk, appendingTo: &wire)
+                wires.append(wire)
+            }
+        }
+        var decoder = NoiseFrameDecoder()
+        var received = 0
+        let opening = try clock.measure {
+            for var wire in wires {
+                var plaintext = ByteBuffer()
+                plaintext.reserveCapacity(chunk.readableBytes)
+                while let frame = try decoder.decode(buffer: &wire) {
+                    try receiver.decrypt(frame: frame, appendingTo: &plaintext)
+                }
+                received += plaintext.readableBytes
+            }
+        }
+        #expect(received == rounds * chunk.readableBytes)
+        let megabytes = Double(rounds * chunk.readableBytes) / 1e6
+        print(
+            "P2PNoise transport, \(chunkLength)-byte frames: encrypt \(String(format: "%.0f", megabytes / Self.seconds(sealing))) MB/s, "
+                + "decrypt \(String(format: "%.0f", megabytes / Self.seconds(opening))) MB/s (thread CPU time)"
+        )
+    }
+
     @Test("Primitive costs in this build, for the crypto floor of one handshake side")
     func primitives() throws {
         let clock = ThreadCPUClock()

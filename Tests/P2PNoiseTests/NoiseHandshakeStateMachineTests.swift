@@ -112,7 +112,7 @@ struct NoiseHandshakeStateMachineTests {
         let message = ByteBuffer(bytes: (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         var wire = ByteBuffer()
         try initiatorTransport.encrypt(message, appendingTo: &wire)
-        #expect(wire.readableBytes == NoiseTransportState.encryptedLength(ofPlaintextLength: 150_000))
+        #expect(wire.readableBytes == initiatorTransport.encryptedLength(ofPlaintextLength: 150_000))
         var decoder = NoiseFrameDecoder()
         var received = ByteBuffer()
         var frameLengths: [Int] = []
@@ -130,6 +130,29 @@ struct NoiseHandshakeStateMachineTests {
         var plaintext = ByteBuffer()
         try initiatorTransport.decrypt(frame: frame, appendingTo: &plaintext)
         #expect(String(buffer: plaintext) == "pong")
+    }
+
+    @Test("A smaller outbound chunk length gives more, smaller frames that still decrypt in order")
+    func smallerChunks() throws {
+        var initiator = TestKeys.initiator()
+        var responder = TestKeys.responder()
+        let done = try Self.handshake(&initiator, &responder)
+        var sender = done.initiatorTransport
+        var receiver = done.responderTransport
+        sender.outboundChunkLength = 1000
+        let message = ByteBuffer(bytes: (0..<2500).map { UInt8(truncatingIfNeeded: $0) })
+        var wire = ByteBuffer()
+        try sender.encrypt(message, appendingTo: &wire)
+        #expect(wire.readableBytes == sender.encryptedLength(ofPlaintextLength: 2500))
+        var decoder = NoiseFrameDecoder()
+        var lengths: [Int] = []
+        var received = ByteBuffer()
+        while let frame = try decoder.decode(buffer: &wire) {
+            lengths.append(frame.readableBytes)
+            try receiver.decrypt(frame: frame, appendingTo: &received)
+        }
+        #expect(lengths == [1016, 1016, 516])
+        #expect(received == message)
     }
 
     @Test("A flipped byte anywhere in a transport frame fails authentication")

@@ -184,3 +184,14 @@ func payload(index: Int, length: Int) -> ByteBuffer {
     }
     return buffer
 }
+
+/// Whether an embedded-loop future has completed successfully, without blocking on it.
+func succeeded(_ future: EventLoopFuture<Void>) -> Bool {
+    final class Box: @unchecked Sendable {
+        // @unchecked: set and read on the embedded event loop of the test only.
+        var value = false
+    }
+    let box = Box()
+    future.whenSuccess { box.value = true }
+    return box.value
+}

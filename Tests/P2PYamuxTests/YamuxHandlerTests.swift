@@ -139,8 +139,33 @@ struct YamuxHandlerTests {
         }
         #expect(reader.received == payload(index: 7, length: length))
         #expect(readCalls >= 4)
-        try writeDone.wait()
+        #expect(succeeded(writeDone))
         #expect(stream.isWritable)
+    }
+
+    @Test("a larger initial receive window lets the sender send that much before the reader reads")
+    func largerInitialWindow() throws {
+        let recorders = Recorders()
+        var serverConfiguration = Self.noKeepalive()
+        serverConfiguration.initialReceiveWindow = 1024 * 1024
+        serverConfiguration.inboundStreamInitializer = { channel in
+            let recorder = StreamRecorder()
+            recorders.append(recorder)
+            return channel.setOption(ChannelOptions.autoRead, value: false).flatMap { channel.addRecorder(recorder) }
+        }
+        let pair = try BackToBackYamux(
+            clientConfiguration: Self.noKeepalive(),
+            serverConfiguration: serverConfiguration
+        )
+        let stream = try pair.clientSession.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        let write = stream.writeAndFlush(payload(index: 3, length: 1024 * 1024))
+        try pair.interact()
+        // Everything left the client although nobody read: the ACK granted the extra 768 KiB.
+        #expect(succeeded(write))
+        let reader = try #require(recorders.all.first)
+        try #require(reader.channel).read()
+        try pair.interact()
+        #expect(reader.received == payload(index: 3, length: 1024 * 1024))
     }
 
     @Test("Go Away: the peer refuses new streams, open streams continue")
@@ -197,9 +222,9 @@ struct YamuxHandlerTests {
         let writeA = a.writeAndFlush(payload(index: 1, length: 200 * 1024))
         let writeB = b.writeAndFlush(payload(index: 2, length: 200 * 1024))
         try pair.interact()
-        try writeA.wait()
+        #expect(succeeded(writeA))
         // B's bytes all left within its send window, so its write succeeded; the server then reset it.
-        try writeB.wait()
+        #expect(succeeded(writeB))
         #expect(!b.isActive)
         #expect(second.errors.contains { ($0 as? YamuxError)?.code == .streamReset })
         #expect(a.isActive)

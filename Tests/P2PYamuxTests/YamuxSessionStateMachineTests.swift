@@ -381,4 +381,25 @@ struct YamuxSessionStateMachineTests {
             try client.openStream(now: Self.start).get()
         }
     }
+
+    @Test("a larger initial receive window is announced with SYN/ACK and enforced")
+    func largerInitialWindow() {
+        var configuration = YamuxConfiguration()
+        configuration.initialReceiveWindow = 1024 * 1024
+        var server = Machine(role: .server, configuration: configuration)
+        #expect(server.initialWindowDelta == 768 * 1024)
+        let first = server.frameReceived(.data(streamID: 1, flags: .syn, length: 1024 * 1024), now: Self.start)
+        #expect(
+            first
+                == .stream(
+                    id: 1,
+                    Self.effects {
+                        $0.opened = true
+                        $0.deliverData = true
+                    }
+                )
+        )
+        let over = server.frameReceived(.data(streamID: 1, length: 1), now: Self.start)
+        #expect(Self.code(over)! == (.protocolError, .receiveWindowExceeded))
+    }
 }

@@ -252,7 +252,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         var output = context.channel.allocator.buffer(
-            capacity: NoiseTransportState.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
+            capacity: transport.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
         )
         do {
             try transport.encrypt(plaintext, appendingTo: &output)

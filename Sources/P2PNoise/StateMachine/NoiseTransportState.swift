@@ -15,6 +15,12 @@ package struct NoiseTransportState: Equatable {
 
     private var sendCipher: CipherState
     private var receiveCipher: CipherState
+    /// The plaintext size of each outbound frame (at most ``maximumPlaintextLength``).
+    package var outboundChunkLength = NoiseTransportState.maximumPlaintextLength {
+        didSet {
+            precondition((1...Self.maximumPlaintextLength).contains(self.outboundChunkLength), "bad Noise chunk length")
+        }
+    }
 
     /// A session that encrypts with `send` and decrypts with `receive`.
     init(send: CipherState, receive: CipherState) {
@@ -28,8 +34,8 @@ package struct NoiseTransportState: Equatable {
     package var receiveNonce: UInt64 { self.receiveCipher.nonce }
 
     /// The number of bytes ``encrypt(_:appendingTo:)`` writes for `plaintextLength` bytes.
-    package static func encryptedLength(ofPlaintextLength plaintextLength: Int) -> Int {
-        let frames = (plaintextLength + Self.maximumPlaintextLength - 1) / Self.maximumPlaintextLength
+    package func encryptedLength(ofPlaintextLength plaintextLength: Int) -> Int {
+        let frames = (plaintextLength + self.outboundChunkLength - 1) / self.outboundChunkLength
         return plaintextLength + frames * (NoiseFrameDecoder.lengthPrefixSize + CipherState.tagLength)
     }
 
@@ -38,12 +44,12 @@ package struct NoiseTransportState: Equatable {
     /// An empty plaintext writes nothing.
     package mutating func encrypt(_ plaintext: ByteBuffer, appendingTo output: inout ByteBuffer) throws(NoiseError) {
         output.reserveCapacity(
-            minimumWritableBytes: Self.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
+            minimumWritableBytes: self.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
         )
         try plaintext.withUnsafeReadableBytes { (bytes) throws(NoiseError) in
             var start = 0
             while start < bytes.count {
-                let end = min(start + Self.maximumPlaintextLength, bytes.count)
+                let end = min(start + self.outboundChunkLength, bytes.count)
                 output.writeInteger(UInt16(end - start + CipherState.tagLength), endianness: .big)
                 try self.sendCipher.encrypt(
                     authenticating: UnsafeRawBufferPointer(start: nil, count: 0),

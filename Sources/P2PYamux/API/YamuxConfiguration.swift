@@ -28,6 +28,11 @@ public struct YamuxConfiguration: Sendable {
     /// Most outbound streams that may wait for the peer's ACK (the spec's backlog of 256).
     public var maximumUnacknowledgedStreams: Int = 256
 
+    /// The receive window each stream starts with. The spec's implicit window is 256 KiB; a larger value is granted
+    /// to the peer by the window update that carries SYN or ACK (go-yamux's `InitialStreamWindowSize`). Raising it
+    /// helps throughput on links where the round trip is short but processing is slow.
+    public var initialReceiveWindow: Int = YamuxConfiguration.initialStreamWindow
+
     /// The largest receive window a stream may grow to by auto-tuning (go-yamux: 16 MiB).
     public var maximumStreamWindow: Int = 16 * 1024 * 1024
 

@@ -44,14 +44,13 @@ package final class YamuxHandler: ChannelDuplexHandler {
             self.keepalive = KeepaliveStateMachine(interval: interval, timeout: configuration.keepaliveTimeout)
         }
         self.configuration = configuration
-        var logger = logger
-        logger[metadataKey: "p2p.muxer"] = "yamux"
         self.logger = logger
         self.inboundStreams = inboundStreams
     }
 
     // MARK: Lifecycle
 
+    /// Remembers the context; starts the session if the connection is already active.
     package func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if context.channel.isActive {
@@ -59,16 +58,19 @@ package final class YamuxHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Ends the session: streams fail, timers stop.
     package func handlerRemoved(context: ChannelHandlerContext) {
         self.tearDown(error: YamuxError.sessionClosed("the Yamux handler was removed"))
         self.context = nil
     }
 
+    /// Starts the session (first ping).
     package func channelActive(context: ChannelHandlerContext) {
         self.start(context: context)
         context.fireChannelActive()
     }
 
+    /// The connection closed: every open stream fails with `sessionClosed`.
     package func channelInactive(context: ChannelHandlerContext) {
         self.tearDown(error: YamuxError.sessionClosed("the connection closed"))
         context.fireChannelInactive()
@@ -101,6 +103,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
 
     // MARK: Inbound
 
+    /// Feeds one decoded frame to the session machine and carries out its action.
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
         self.isInReadBurst = true
@@ -143,7 +146,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
     ) {
         let stream: YamuxStreamChannel?
         if effects.opened {
-            self.writeFrame(.windowUpdate(streamID: id, flags: .ack))
+            self.writeFrame(.windowUpdate(streamID: id, flags: .ack, delta: self.machine.initialWindowDelta))
             stream = self.makeInboundStream(id: id, context: context)
         } else {
             stream = self.streams[id]
@@ -189,6 +192,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Delivers the reads buffered during the burst to their streams, then flushes once.
     package func channelReadComplete(context: ChannelHandlerContext) {
         while !self.streamsWithReads.isEmpty {
             let streams = self.streamsWithReads
@@ -202,6 +206,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
+    /// A decoding error closes the session with Go Away (protocol error); other errors pass on.
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? YamuxError {
             // A decoding error: the byte stream cannot be trusted any more.
@@ -213,6 +218,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
 
     // MARK: Outbound
 
+    /// Closing the connection sends a normal Go Away first.
     package func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if mode == .all, case .sendGoAway(let code) = self.machine.goAway(.normal) {
             self.writeFrame(.goAway(code))
@@ -349,7 +355,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
             )
             self.streams[id] = stream
             self.logger.trace("outbound stream", metadata: ["p2p.stream": "\(id)"])
-            self.writeFrame(.windowUpdate(streamID: id, flags: .syn))
+            self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: self.machine.initialWindowDelta))
             self.flushIfNeeded()
             stream.configure(initializer: initializer, promise: promise)
         }

@@ -178,6 +178,9 @@ final class YamuxStreamChannel: Channel, ChannelCore, @unchecked Sendable {
                 self.activate()
                 promise?.succeed(output)
             case .failure(let error):
+                if !self.isDetached {
+                    self.multiplexer.streamResetLocally(self)
+                }
                 self.reset(error: error)
                 promise?.fail(error)
             }
@@ -220,8 +223,12 @@ final class YamuxStreamChannel: Channel, ChannelCore, @unchecked Sendable {
     }
 
     func write0(_ data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard self.state != .closed, !self.outputCloseRequested, !self.isDetached else {
+        guard self.state != .closed, !self.isDetached else {
             promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        guard !self.outputCloseRequested else {
+            promise?.fail(ChannelError.outputClosed)
             return
         }
         let buffer = self.unwrapData(data, as: ByteBuffer.self)

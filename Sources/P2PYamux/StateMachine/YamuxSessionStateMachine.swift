@@ -23,7 +23,8 @@ package struct YamuxSessionStateMachine {
 
     /// Effects of a stream frame on a stream the handler knows (or is about to create).
     package struct StreamEffects: Equatable, Sendable {
-        /// The peer opened this stream and we accepted it: create its channel and send ACK.
+        /// The peer opened this stream and we accepted it: create its channel and send ACK (a Window Update
+        /// carrying ``YamuxSessionStateMachine/initialWindowDelta``).
         package var opened = false
         /// The peer acknowledged our outbound stream.
         package var acknowledged = false
@@ -114,6 +115,12 @@ package struct YamuxSessionStateMachine {
     private let maximumConcurrentStreams: Int
     private let maximumUnacknowledgedStreams: Int
     private let maximumStreamWindow: Int
+    private let initialReceiveWindow: Int
+
+    /// The window delta to send with SYN and ACK: how far our initial receive window exceeds the spec's 256 KiB.
+    package var initialWindowDelta: UInt32 {
+        UInt32(self.initialReceiveWindow - YamuxConfiguration.initialStreamWindow)
+    }
     private let maximumBufferedBytes: Int
 
     /// Makes a session machine for `role` with the limits of `configuration`.
@@ -122,7 +129,12 @@ package struct YamuxSessionStateMachine {
         self.nextLocalStreamID = role == .client ? 1 : 2
         self.maximumConcurrentStreams = configuration.maximumConcurrentStreams
         self.maximumUnacknowledgedStreams = configuration.maximumUnacknowledgedStreams
-        self.maximumStreamWindow = max(configuration.maximumStreamWindow, YamuxConfiguration.initialStreamWindow)
+        self.initialReceiveWindow = min(
+            max(configuration.initialReceiveWindow, YamuxConfiguration.initialStreamWindow),
+            Int(UInt32.max)
+        )
+        self.maximumStreamWindow = max(configuration.maximumStreamWindow, self.initialReceiveWindow)
+        self.largestReceiveWindow = self.initialReceiveWindow
         self.maximumBufferedBytes = configuration.maximumBufferedBytes
     }
 
@@ -152,7 +164,8 @@ package struct YamuxSessionStateMachine {
 
     // MARK: - Local events
 
-    /// The local side opens a stream. On success, send a Window Update with SYN for the returned ID.
+    /// The local side opens a stream. On success, send a Window Update with SYN and ``initialWindowDelta`` for the
+    /// returned ID.
     package mutating func openStream(now: NIODeadline) -> Result<UInt32, YamuxError> {
         switch self.state {
         case .active: break
@@ -172,8 +185,13 @@ package struct YamuxSessionStateMachine {
         }
         let id = self.nextLocalStreamID
         self.nextLocalStreamID += 2
-        self.streams[id] = YamuxStreamStateMachine(id: id, isLocal: true, now: now)
-        self.grantedReceiveWindow += YamuxConfiguration.initialStreamWindow
+        self.streams[id] = YamuxStreamStateMachine(
+            id: id,
+            isLocal: true,
+            receiveWindow: self.initialReceiveWindow,
+            now: now
+        )
+        self.grantedReceiveWindow += self.initialReceiveWindow
         self.unacknowledgedStreams += 1
         return .success(id)
     }
@@ -339,8 +357,13 @@ package struct YamuxSessionStateMachine {
             guard self.streams.count < self.maximumConcurrentStreams else {
                 return .refuseStream(id: id, error: .tooManyStreams(limit: self.maximumConcurrentStreams))
             }
-            self.streams[id] = YamuxStreamStateMachine(id: id, isLocal: false, now: now)
-            self.grantedReceiveWindow += YamuxConfiguration.initialStreamWindow
+            self.streams[id] = YamuxStreamStateMachine(
+                id: id,
+                isLocal: false,
+                receiveWindow: self.initialReceiveWindow,
+                now: now
+            )
+            self.grantedReceiveWindow += self.initialReceiveWindow
             effects.opened = true
         }
 

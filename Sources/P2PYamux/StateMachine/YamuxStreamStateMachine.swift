@@ -52,14 +52,15 @@ struct YamuxStreamStateMachine {
     /// When we last sent a window update (or opened the stream), for auto-tuning.
     private var lastWindowUpdate: NIODeadline?
 
-    /// Makes a stream with the spec's implicit 256 KiB windows.
-    init(id: UInt32, isLocal: Bool, now: NIODeadline?) {
+    /// Makes a stream with the spec's implicit 256 KiB send window and a receive window of `receiveWindow`
+    /// (at least 256 KiB; the excess is granted by the window update that carries SYN or ACK).
+    init(id: UInt32, isLocal: Bool, receiveWindow: Int = YamuxConfiguration.initialStreamWindow, now: NIODeadline?) {
         self.id = id
         self.isLocal = isLocal
         self.isAcknowledged = !isLocal
         self.sendWindow = YamuxConfiguration.initialStreamWindow
-        self.receiveWindow = YamuxConfiguration.initialStreamWindow
-        self.receiveCredit = YamuxConfiguration.initialStreamWindow
+        self.receiveWindow = receiveWindow
+        self.receiveCredit = receiveWindow
         self.lastWindowUpdate = now
     }
 
