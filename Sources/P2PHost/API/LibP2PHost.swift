@@ -465,6 +465,11 @@ public final class LibP2PHost: Service, Sendable {
         self.newConnectionsContinuation.yield(connection)
     }
 
+    /// The number of connection upgrades in flight (inbound and outbound).
+    public var pendingHandshakeCount: Int {
+        self.state.withLock { $0.handshakesInFlight }
+    }
+
     /// The number of open connections to `peer` (at most one once simultaneous dials are settled).
     public func connectionCount(to peer: PeerID) -> Int {
         self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer }.count }
