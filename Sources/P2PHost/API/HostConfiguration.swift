@@ -14,7 +14,8 @@ public struct HostConfiguration: Sendable {
     public var handshakeTimeout: TimeAmount
     /// The most connection upgrades in flight at once; further inbound connections are closed at once.
     public var maxPendingHandshakes: Int
-    /// The most established connections; further inbound connections are closed after accept.
+    /// The most connections (established plus upgrading): further inbound connections are closed after accept and
+    /// ``LibP2PHost/dial(_:)`` throws ``P2PHostError/Code/tooManyConnections``.
     public var maxConnections: Int
     /// How long a stream's multistream-select negotiation may take.
     public var streamNegotiationTimeout: TimeAmount

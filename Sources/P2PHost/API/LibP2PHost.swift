@@ -11,10 +11,11 @@ public import ServiceLifecycle
 ///
 /// Use it directly (``start()``, then ``shutdown()``) or as a swift-service-lifecycle `Service` (``run()`` serves
 /// until cancelled or a graceful shutdown). ``events`` reports connections, identify results and errors; it has
-/// one consumer.
+/// one consumer. There is at most one connection per peer: ``dial(_:)`` reuses it, and when both sides dial at once
+/// both keep the same one. With ``HostConfiguration/idleTimeout`` a connection without open streams is closed.
 ///
-/// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). Each connection is served by
-/// a child task of one serving task that ``start()`` creates and ``shutdown()`` awaits.
+/// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). Each
+/// connection is served by a child task of one serving task that ``start()`` creates and ``shutdown()`` awaits.
 public final class LibP2PHost: Service, Sendable {
     /// A handler for inbound streams of one protocol. It owns the stream and should close it.
     public typealias StreamHandler = @Sendable (P2PStream) async throws -> Void
