@@ -291,4 +291,36 @@ struct HostSocketTests {
             #expect(addresses.map(\.description).contains { $0.hasPrefix("/ip6/::1/tcp/") })
         }
     }
+
+    @Test("Two hosts without listeners connect in process over a socket pair", .timeLimit(.minutes(1)))
+    func inProcess() async throws {
+        let first = try self.makeHost(listening: false)
+        let second = try self.makeHost(listening: false)
+        try await first.start()
+        try await second.start()
+        try await withShutdown(of: second) { () async throws in
+            var secondEvents = second.events.makeAsyncIterator()
+            #expect(try await first.connect(inProcessTo: second) == second.peerID)
+            let connected = try await nextEvent(&secondEvents) {
+                if case .peerConnected = $0 { return true }
+                return false
+            }
+            #expect(connected == .peerConnected(peer: first.peerID, direction: .inbound, address: nil))
+            let identified = try await nextEvent(&secondEvents) {
+                if case .identified = $0 { return true }
+                return false
+            }
+            guard case .identified(let who, let agent, _, _) = identified else { return }
+            #expect(who == first.peerID)
+            #expect(agent == "phantom-trail/0.1.0")
+            #expect(try await first.ping(second.peerID).count == 1)
+            #expect(try await runEchoStreams(host: second, peer: first.peerID, count: 10, size: 4096) == 10)
+            await first.shutdown()
+            let gone = try await nextEvent(&secondEvents) {
+                if case .peerDisconnected = $0 { return true }
+                return false
+            }
+            #expect(gone == .peerDisconnected(peer: first.peerID))
+        }
+    }
 }

@@ -176,26 +176,7 @@ public final class LibP2PHost: Service, Sendable {
             throw P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
         }
         let expectedPeer = address.peerID
-        let existing = try self.state.withLock { state throws(P2PHostError) -> PeerID? in
-            guard case .running = state.phase else {
-                throw P2PHostError(.notRunning, "the host is not running")
-            }
-            if let expectedPeer, state.connections.values.contains(where: { $0.remotePeer == expectedPeer }) {
-                return expectedPeer
-            }
-            guard state.handshakesInFlight < self.configuration.maxPendingHandshakes else {
-                throw P2PHostError(.tooManyHandshakes, "too many connection handshakes in flight")
-            }
-            guard state.connections.count + state.handshakesInFlight < self.configuration.maxConnections else {
-                throw P2PHostError(
-                    .tooManyConnections,
-                    "the connection limit (\(self.configuration.maxConnections)) is reached"
-                )
-            }
-            state.handshakesInFlight += 1
-            return nil
-        }
-        if let existing {
+        if let existing = try self.reserveOutboundHandshake(to: expectedPeer) {
             return existing
         }
         defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
@@ -223,6 +204,72 @@ public final class LibP2PHost: Service, Sendable {
         }
         try self.register(connection, direction: .outbound, address: address.removingPeerID())
         return connection.remotePeer
+    }
+
+    /// Connects to `other`, a host in the same process, over a Unix socket pair: no network and no ports, the same
+    /// upgrade as over TCP (this host dials, `other` accepts). Returns `other`'s peer ID.
+    public func connect(inProcessTo other: LibP2PHost) async throws -> PeerID {
+        if let existing = try self.reserveOutboundHandshake(to: other.peerID) {
+            return existing
+        }
+        defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
+        let (ourDescriptor, theirDescriptor) = try InProcessSocketPair.make()
+        do {
+            _ = try await ClientBootstrap(group: other.group)
+                .channelInitializer { channel in
+                    other.accept(channel, upgrader: other.upgrader)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                .withConnectedSocket(theirDescriptor).get()
+        } catch {
+            InProcessSocketPair.close(ourDescriptor, theirDescriptor)
+            throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
+        }
+        let upgrader = self.upgrader
+        let expectedPeer = other.peerID
+        let channel: any Channel
+        let upgrade: EventLoopFuture<UpgradedConnection>
+        do {
+            (channel, upgrade) = try await ClientBootstrap(group: self.group)
+                .withConnectedSocket(ourDescriptor) { channel in
+                    channel.eventLoop.makeSucceededFuture(
+                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
+                    )
+                }
+        } catch {
+            InProcessSocketPair.close(ourDescriptor)
+            throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
+        }
+        let connection = try await withTaskCancellationHandler {
+            try await upgrade.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        try self.register(connection, direction: .outbound, address: nil)
+        return connection.remotePeer
+    }
+
+    /// Takes a handshake slot for an outbound connection, or returns the peer if it is already connected.
+    private func reserveOutboundHandshake(to expectedPeer: PeerID?) throws(P2PHostError) -> PeerID? {
+        try self.state.withLock { state throws(P2PHostError) -> PeerID? in
+            guard case .running = state.phase else {
+                throw P2PHostError(.notRunning, "the host is not running")
+            }
+            if let expectedPeer, state.connections.values.contains(where: { $0.remotePeer == expectedPeer }) {
+                return expectedPeer
+            }
+            guard state.handshakesInFlight < self.configuration.maxPendingHandshakes else {
+                throw P2PHostError(.tooManyHandshakes, "too many connection handshakes in flight")
+            }
+            guard state.connections.count + state.handshakesInFlight < self.configuration.maxConnections else {
+                throw P2PHostError(
+                    .tooManyConnections,
+                    "the connection limit (\(self.configuration.maxConnections)) is reached"
+                )
+            }
+            state.handshakesInFlight += 1
+            return nil
+        }
     }
 
     /// Opens a stream to a connected `peer` and negotiates the first of `protocols` it supports.
