@@ -117,6 +117,26 @@ struct YamuxHandlerBadInputTests {
         #expect(try peer.writtenFrames().map(\.header) == [.windowUpdate(streamID: 7, flags: .ack)])
     }
 
+    @Test("a failing inbound stream initializer resets that stream only")
+    func failingInitializer() throws {
+        var configuration = Self.configuration()
+        configuration.inboundStreamInitializer = { channel in
+            channel.eventLoop.makeFailedFuture(TestFailure("no handler for this stream"))
+        }
+        let peer = try RawYamuxPeer(role: .server, configuration: configuration)
+        try peer.send(.windowUpdate(streamID: 1, flags: .syn))
+        #expect(
+            try peer.writtenFrames().map(\.header) == [
+                .windowUpdate(streamID: 1, flags: .ack),
+                .windowUpdate(streamID: 1, flags: .rst),
+            ]
+        )
+        #expect(peer.channel.isActive)
+        // Late data for the reset stream is ignored.
+        try peer.send(.data(streamID: 1, length: 2), payload: ByteBuffer(bytes: [1, 2]))
+        #expect(try peer.writtenFrames().isEmpty)
+    }
+
     @Test("pings are answered with the same opaque value")
     func pingAnswered() throws {
         let peer = try RawYamuxPeer(role: .server, configuration: Self.configuration())

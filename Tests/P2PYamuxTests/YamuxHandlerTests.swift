@@ -168,6 +168,81 @@ struct YamuxHandlerTests {
         #expect(reader.received == payload(index: 3, length: 1024 * 1024))
     }
 
+    @Test("close() still sends the pending writes, then FIN (close implies flush)")
+    func closeImpliesFlush() throws {
+        let recorders = Recorders()
+        var serverConfiguration = Self.noKeepalive()
+        serverConfiguration.inboundStreamInitializer = { channel in
+            let recorder = StreamRecorder()
+            recorders.append(recorder)
+            return channel.addRecorder(recorder)
+        }
+        let pair = try BackToBackYamux(
+            clientConfiguration: Self.noKeepalive(),
+            serverConfiguration: serverConfiguration
+        )
+        let stream = try pair.clientSession.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        let length = 2 * 1024 * 1024
+        let write = stream.writeAndFlush(payload(index: 11, length: length))
+        stream.close(promise: nil)
+        #expect(!stream.isActive)
+        try pair.interact()
+        #expect(succeeded(write))
+        let reader = try #require(recorders.all.first)
+        #expect(reader.received == payload(index: 11, length: length))
+        #expect(reader.inputClosed)
+        // The server has not closed its side yet, so the stream is still live on both ends.
+        #expect(pair.clientHandler.streamCount == 1)
+        try #require(reader.channel).close(mode: .output, promise: nil)
+        try pair.interact()
+        #expect(pair.clientHandler.streamCount == 0)
+        #expect(pair.serverHandler.streamCount == 0)
+        #expect(reader.inactive)
+    }
+
+    @Test("data sent to a stream we closed is dropped and its window handed back")
+    func readAfterCloseIsDiscarded() throws {
+        let recorders = Recorders()
+        var serverConfiguration = Self.noKeepalive()
+        serverConfiguration.inboundStreamInitializer = { channel in
+            let recorder = StreamRecorder()
+            recorders.append(recorder)
+            return channel.addRecorder(recorder)
+        }
+        let pair = try BackToBackYamux(
+            clientConfiguration: Self.noKeepalive(),
+            serverConfiguration: serverConfiguration
+        )
+        let recorder = StreamRecorder()
+        let stream = try pair.clientSession.openStream { $0.addRecorder(recorder) }.wait()
+        try pair.interact()
+        try stream.close().wait()
+        try pair.interact()
+        let serverRecorder = try #require(recorders.all.first)
+        let server = try #require(serverRecorder.channel)
+        // Eight windows: they only get through because the closed reader hands the window back.
+        let write = server.writeAndFlush(payload(index: 5, length: 2 * 1024 * 1024))
+        server.close(mode: .output, promise: nil)
+        try pair.interact()
+        #expect(succeeded(write))
+        #expect(recorder.received.readableBytes == 0)
+        #expect(pair.clientHandler.streamCount == 0)
+        #expect(pair.serverHandler.streamCount == 0)
+    }
+
+    @Test("stream channels follow the connection's writability")
+    func parentWritability() throws {
+        let pair = try BackToBackYamux(clientConfiguration: Self.noKeepalive(), serverConfiguration: Self.noKeepalive())
+        let stream = try pair.clientSession.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        #expect(stream.isWritable)
+        pair.client.isWritable = false
+        pair.client.pipeline.fireChannelWritabilityChanged()
+        #expect(!stream.isWritable)
+        pair.client.isWritable = true
+        pair.client.pipeline.fireChannelWritabilityChanged()
+        #expect(stream.isWritable)
+    }
+
     @Test("Go Away: the peer refuses new streams, open streams continue")
     func goAway() throws {
         let recorders = Recorders()

@@ -206,6 +206,15 @@ package final class YamuxHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Passes the connection's writability on to every stream channel.
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        for stream in self.streams.values {
+            stream.parentWritabilityChanged(writable)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     /// A decoding error closes the session with Go Away (protocol error); other errors pass on.
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? YamuxError {

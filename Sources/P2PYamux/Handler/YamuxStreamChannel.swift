@@ -73,6 +73,8 @@ final class YamuxStreamChannel: Channel, ChannelCore, @unchecked Sendable {
     private var pendingWrites = CircularBuffer<PendingWrite>(initialCapacity: 8)
     private var flushedWriteCount = 0
     private var bufferedWriteBytes = 0
+    private var bufferIsWritable = true
+    private var parentIsWritable: Bool
     private var outputCloseRequested = false
     private var outputClosed = false
     private var outputClosePromise: EventLoopPromise<Void>?
@@ -90,6 +92,8 @@ final class YamuxStreamChannel: Channel, ChannelCore, @unchecked Sendable {
         self.allocator = parent.allocator
         self.parent = parent
         self.closePromise = parent.eventLoop.makePromise()
+        self.parentIsWritable = parent.isWritable
+        self.writableFlag.store(parent.isWritable, ordering: .relaxed)
         self.multiplexer = multiplexer
         self.highWatermark = configuration.outboundBufferHighWatermark
         self.lowWatermark = min(configuration.outboundBufferLowWatermark, configuration.outboundBufferHighWatermark)
@@ -345,18 +349,25 @@ final class YamuxStreamChannel: Channel, ChannelCore, @unchecked Sendable {
         self.multiplexer.flushIfNeeded()
     }
 
+    /// Writable when our own buffer is under the watermarks (with hysteresis) and the connection is writable.
     private func updateWritability() {
-        let writable = self.isWritable
-        if writable && self.bufferedWriteBytes > self.highWatermark {
-            self.writableFlag.store(false, ordering: .relaxed)
-        } else if !writable && self.bufferedWriteBytes <= self.lowWatermark {
-            self.writableFlag.store(true, ordering: .relaxed)
-        } else {
-            return
+        if self.bufferIsWritable && self.bufferedWriteBytes > self.highWatermark {
+            self.bufferIsWritable = false
+        } else if !self.bufferIsWritable && self.bufferedWriteBytes <= self.lowWatermark {
+            self.bufferIsWritable = true
         }
+        let writable = self.bufferIsWritable && self.parentIsWritable
+        guard writable != self.isWritable else { return }
+        self.writableFlag.store(writable, ordering: .relaxed)
         if self.state == .active {
             self.pipeline.fireChannelWritabilityChanged()
         }
+    }
+
+    /// The connection's writability changed.
+    func parentWritabilityChanged(_ writable: Bool) {
+        self.parentIsWritable = writable
+        self.updateWritability()
     }
 
     private func failPendingWrites(error: any Error) {
