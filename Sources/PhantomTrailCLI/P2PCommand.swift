@@ -175,17 +175,18 @@ extension P2PCommand {
             output: P2PEventPrinter
         ) async throws {
             let peer = try await host.dial(address)
+            // Failures are not printed here: the caller prints the one-line reason once.
             eventLoop: for await event in host.events {
-                output.event(event)
                 switch event {
                 case .identified(let identified, _, _, _) where identified == peer:
+                    output.event(event)
                     break eventLoop
                 case .error(let message, let failed) where failed == peer:
                     throw P2PCommandFailure(message: message)
                 case .peerDisconnected(let gone) where gone == peer:
                     throw P2PCommandFailure(message: "\(peer) disconnected before identify finished")
                 default:
-                    continue
+                    output.event(event)
                 }
             }
             for rtt in try await host.ping(peer, count: count) {
