@@ -323,4 +323,42 @@ struct HostSocketTests {
             #expect(gone == .peerDisconnected(peer: first.peerID))
         }
     }
+
+    @Test("Past the connection limit new peers are refused, and the limit also guards dialing", .timeLimit(.minutes(1)))
+    func connectionLimit() async throws {
+        let listener = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(
+                listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")],
+                maxConnections: 1
+            )
+        )
+        let first = try self.makeHost(listening: false)
+        let second = try self.makeHost(listening: false)
+        try await listener.start()
+        try await first.start()
+        try await second.start()
+        try await withShutdown(of: listener) { () async throws in
+            try await withShutdown(of: second) { () async throws in
+                let address = try #require(listener.listenAddresses.first)
+                var events = listener.events.makeAsyncIterator()
+                #expect(try await first.dial(address) == listener.peerID)
+                await #expect(throws: P2PHostError(.upgradeFailed, "")) { try await second.dial(address) }
+                // The listener itself may not dial out past its limit either.
+                let otherListener = try self.makeHost()
+                try await otherListener.start()
+                try await withShutdown(of: otherListener) { () async throws in
+                    await #expect(throws: P2PHostError(.tooManyConnections, "")) {
+                        try await listener.dial(try #require(otherListener.listenAddresses.first))
+                    }
+                }
+                await first.shutdown()
+                _ = try await nextEvent(&events) {
+                    if case .peerDisconnected = $0 { return true }
+                    return false
+                }
+                #expect(try await second.dial(address) == listener.peerID)
+            }
+        }
+    }
 }

@@ -55,6 +55,7 @@ func randomBytes(_ count: Int) -> [UInt8] {
 }
 
 /// Runs `body`, then shuts `host` down, also when `body` throws.
+@discardableResult
 func withShutdown<T>(of host: LibP2PHost, _ body: () async throws -> T) async throws -> T {
     let result: T
     do {
