@@ -1,0 +1,638 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+public import P2PCore
+import P2PNoise
+import P2PYamux
+public import ServiceLifecycle
+
+/// A libp2p host over TCP: listens, dials, upgrades every connection (Noise, Yamux), runs identify and ping, and
+/// dispatches the peer's streams to the registered protocol handlers.
+///
+/// Use it directly (``start()``, then ``shutdown()``) or as a swift-service-lifecycle `Service` (``run()`` serves
+/// until cancelled or a graceful shutdown). ``events`` reports connections, identify results and errors; it has
+/// one consumer. There is at most one connection per peer: ``dial(_:)`` reuses it, and when both sides dial at once
+/// both keep the same one. With ``HostConfiguration/idleTimeout`` a connection without open streams is closed.
+///
+/// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). Each
+/// connection is served by a child task of one serving task that ``start()`` creates and ``shutdown()`` awaits.
+public final class LibP2PHost: Service, Sendable {
+    /// A handler for inbound streams of one protocol. It owns the stream and should close it.
+    public typealias StreamHandler = @Sendable (P2PStream) async throws -> Void
+
+    /// Our peer ID.
+    public let peerID: PeerID
+    /// The settings.
+    public let configuration: HostConfiguration
+    /// Connection events, identify results and errors. Iterate it from one task only.
+    public let events: AsyncStream<HostEvent>
+
+    private let identity: PrivateKey
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let upgrader: ConnectionUpgrader
+    private let eventContinuation: AsyncStream<HostEvent>.Continuation
+    private let newConnections: AsyncStream<HostConnection>
+    private let newConnectionsContinuation: AsyncStream<HostConnection>.Continuation
+    private let state: LockedState<State>
+
+    private enum Phase {
+        case idle
+        case starting
+        case running(listeners: [any Channel], serving: Task<Void, Never>)
+        case shutDown(serving: Task<Void, Never>?)
+    }
+
+    private struct State {
+        var phase: Phase = .idle
+        var listenAddresses: [Multiaddr] = []
+        var handlers: [String: StreamHandler] = [:]
+        var connections: [UInt64: HostConnection] = [:]
+        var handshakesInFlight = 0
+        var nextConnectionID: UInt64 = 0
+        var identified: [PeerID: IdentifyMessage] = [:]
+    }
+
+    /// Creates a host; nothing listens until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - identity: our libp2p key (Ed25519).
+    ///   - configuration: listen addresses, timeouts and limits.
+    ///   - eventLoopGroup: the NIO loops for sockets (`nil`: NIOPosix's shared singleton).
+    ///   - logger: receives `trace`/`debug` records with `p2p.peer`, `p2p.conn`, `p2p.stream`, `p2p.protocol`.
+    public init(
+        identity: PrivateKey,
+        configuration: HostConfiguration = HostConfiguration(),
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "p2p.host", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
+        self.identity = identity
+        self.peerID = PeerID(publicKey: identity.publicKey)
+        self.configuration = configuration
+        self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        var logger = logger
+        logger[metadataKey: "p2p.local"] = "\(self.peerID)"
+        self.logger = logger
+        (self.events, self.eventContinuation) = AsyncStream<HostEvent>.makeStream(
+            bufferingPolicy: .bufferingNewest(4096)
+        )
+        (self.newConnections, self.newConnectionsContinuation) = AsyncStream<HostConnection>.makeStream()
+        let state = LockedState(State())
+        self.state = state
+        self.upgrader = ConnectionUpgrader(
+            noise: try NoiseConfiguration(localIdentity: identity),
+            yamux: configuration.yamux,
+            timeout: configuration.handshakeTimeout,
+            streamNegotiation: MultistreamSelectConfiguration(timeout: configuration.streamNegotiationTimeout),
+            supportedProtocols: { state.withLock { $0.handlers.keys.sorted() } },
+            logger: logger
+        )
+        self.setHandler(protocol: Identify.protocolID) { [weak self] stream in
+            guard let self else { return }
+            try await Identify.respond(on: stream, with: self.identifyMessage(for: stream))
+        }
+        self.setHandler(protocol: Ping.protocolID) { stream in
+            try await Ping.respond(on: stream)
+        }
+    }
+
+    // MARK: Public API
+
+    /// Registers (or replaces) the handler for inbound streams of `protocolID`.
+    public func setHandler(protocol protocolID: String, handler: @escaping StreamHandler) {
+        self.state.withLock { $0.handlers[protocolID] = handler }
+    }
+
+    /// The protocols accepted on inbound streams, sorted.
+    public var protocols: [String] {
+        self.state.withLock { $0.handlers.keys.sorted() }
+    }
+
+    /// The bound listen addresses, each ending in `/p2p/<our peer ID>` (real ports, also for port 0).
+    public var listenAddresses: [Multiaddr] {
+        self.state.withLock { $0.listenAddresses }.map { $0.appending(.p2p(self.peerID)) }
+    }
+
+    /// The peers with at least one open connection.
+    public var connectedPeers: [PeerID] {
+        Array(Set(self.state.withLock { $0.connections.values.map(\.remotePeer) })).sorted()
+    }
+
+    /// The latest identify result of `peer`, if any.
+    public func identifyResult(of peer: PeerID) -> IdentifyMessage? {
+        self.state.withLock { $0.identified[peer] }
+    }
+
+    /// Binds the listen addresses and starts serving connections.
+    public func start() async throws {
+        try self.state.withLock { state throws(P2PHostError) in
+            guard case .idle = state.phase else {
+                throw P2PHostError(.notRunning, "the host was already started")
+            }
+            state.phase = .starting
+        }
+        var listeners: [any Channel] = []
+        var bound: [Multiaddr] = []
+        do {
+            for address in self.configuration.listenAddresses {
+                let channel = try await self.bind(address)
+                listeners.append(channel)
+                if let local = channel.localAddress, let multiaddr = Multiaddr(tcp: local) {
+                    bound.append(multiaddr)
+                }
+            }
+        } catch {
+            for listener in listeners {
+                try? await listener.close()
+            }
+            self.state.withLock { $0.phase = .shutDown(serving: nil) }
+            self.newConnectionsContinuation.finish()
+            self.eventContinuation.finish()
+            throw error
+        }
+        // A bridge: the serving task runs for the host's lifetime; shutdown() finishes its input and awaits it.
+        let serving = Task { await self.serve() }
+        let stillStarting = self.state.withLock { state in
+            guard case .starting = state.phase else { return false }
+            state.phase = .running(listeners: listeners, serving: serving)
+            state.listenAddresses = bound
+            return true
+        }
+        if !stillStarting {
+            for listener in listeners {
+                try? await listener.close()
+            }
+            self.newConnectionsContinuation.finish()
+            await serving.value
+            throw P2PHostError(.notRunning, "the host was shut down while starting")
+        }
+        self.logger.debug("host started", metadata: ["p2p.addrs": "\(bound)"])
+    }
+
+    /// Dials `address` (`/ip4|ip6/…/tcp/…`, optionally ending in `/p2p/<id>`, which the peer must prove in Noise),
+    /// upgrades the connection and returns the peer's ID. Returns at once if that peer is already connected.
+    public func dial(_ address: Multiaddr) async throws -> PeerID {
+        guard let socketAddress = address.tcpSocketAddress else {
+            throw P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
+        }
+        let expectedPeer = address.peerID
+        if let existing = try self.reserveOutboundHandshake(to: expectedPeer) {
+            return existing
+        }
+        defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
+
+        let upgrader = self.upgrader
+        let channel: any Channel
+        let upgrade: EventLoopFuture<UpgradedConnection>
+        do {
+            (channel, upgrade) = try await ClientBootstrap(group: self.group)
+                .connectTimeout(self.configuration.dialTimeout)
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .connect(to: socketAddress) { channel in
+                    channel.eventLoop.makeSucceededFuture(
+                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
+                    )
+                }
+        } catch {
+            throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
+        }
+        // Cancelling the dial closes the connection, which fails the upgrade at once.
+        let connection = try await withTaskCancellationHandler {
+            try await upgrade.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        try self.register(connection, direction: .outbound, address: address.removingPeerID())
+        return connection.remotePeer
+    }
+
+    /// Connects to `other`, a host in the same process, over a Unix socket pair: no network and no ports, the same
+    /// upgrade as over TCP (this host dials, `other` accepts). Returns `other`'s peer ID.
+    public func connect(inProcessTo other: LibP2PHost) async throws -> PeerID {
+        if let existing = try self.reserveOutboundHandshake(to: other.peerID) {
+            return existing
+        }
+        defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
+        let (ourDescriptor, theirDescriptor) = try InProcessSocketPair.make()
+        do {
+            _ = try await ClientBootstrap(group: other.group)
+                .channelInitializer { channel in
+                    other.accept(channel, upgrader: other.upgrader)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                .withConnectedSocket(theirDescriptor).get()
+        } catch {
+            InProcessSocketPair.close(ourDescriptor, theirDescriptor)
+            throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
+        }
+        let upgrader = self.upgrader
+        let expectedPeer = other.peerID
+        let channel: any Channel
+        let upgrade: EventLoopFuture<UpgradedConnection>
+        do {
+            (channel, upgrade) = try await ClientBootstrap(group: self.group)
+                .withConnectedSocket(ourDescriptor) { channel in
+                    channel.eventLoop.makeSucceededFuture(
+                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
+                    )
+                }
+        } catch {
+            InProcessSocketPair.close(ourDescriptor)
+            throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
+        }
+        let connection = try await withTaskCancellationHandler {
+            try await upgrade.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        try self.register(connection, direction: .outbound, address: nil)
+        return connection.remotePeer
+    }
+
+    /// Takes a handshake slot for an outbound connection, or returns the peer if it is already connected.
+    private func reserveOutboundHandshake(to expectedPeer: PeerID?) throws(P2PHostError) -> PeerID? {
+        try self.state.withLock { state throws(P2PHostError) -> PeerID? in
+            guard case .running = state.phase else {
+                throw P2PHostError(.notRunning, "the host is not running")
+            }
+            if let expectedPeer, state.connections.values.contains(where: { $0.remotePeer == expectedPeer }) {
+                return expectedPeer
+            }
+            guard state.handshakesInFlight < self.configuration.maxPendingHandshakes else {
+                throw P2PHostError(.tooManyHandshakes, "too many connection handshakes in flight")
+            }
+            guard state.connections.count + state.handshakesInFlight < self.configuration.maxConnections else {
+                throw P2PHostError(
+                    .tooManyConnections,
+                    "the connection limit (\(self.configuration.maxConnections)) is reached"
+                )
+            }
+            state.handshakesInFlight += 1
+            return nil
+        }
+    }
+
+    /// Opens a stream to a connected `peer` and negotiates the first of `protocols` it supports.
+    public func newStream(to peer: PeerID, protocols: [String]) async throws -> P2PStream {
+        guard !protocols.isEmpty else {
+            throw P2PHostError(.protocolNotSupported, "newStream needs at least one protocol")
+        }
+        guard let connection = self.connection(to: peer) else {
+            throw P2PHostError(.notConnected, "no connection to \(peer)")
+        }
+        do {
+            return try await ConnectionUpgrader.openStream(
+                on: connection.session,
+                protocols: protocols,
+                remotePeer: peer,
+                tracker: connection.streams,
+                negotiation: MultistreamSelectConfiguration(timeout: self.configuration.streamNegotiationTimeout),
+                logger: self.logger
+            ).get()
+        } catch let error as P2PCoreError where error.code == .multistreamNoCommonProtocol {
+            throw P2PHostError(
+                .protocolNotSupported,
+                "\(peer) supports none of \(protocols.joined(separator: ", "))",
+                underlying: error
+            )
+        } catch let error as P2PHostError {
+            throw error
+        } catch {
+            throw P2PHostError(
+                .closed,
+                "cannot open a \(protocols.joined(separator: "|")) stream to \(peer)",
+                underlying: error
+            )
+        }
+    }
+
+    /// Pings a connected `peer` `count` times on one stream and returns the round-trip times.
+    public func ping(_ peer: PeerID, count: Int = 1) async throws -> [Duration] {
+        let stream = try await self.newStream(to: peer, protocols: [Ping.protocolID])
+        var generator = SystemRandomNumberGenerator()
+        var times: [Duration] = []
+        do {
+            for _ in 0..<max(1, count) {
+                let payload = Ping.makePayload(using: &generator)
+                times.append(try await Ping.ping(on: stream, payload: payload, clock: ContinuousClock()))
+            }
+        } catch {
+            await stream.close()
+            throw error
+        }
+        try? await stream.closeWrite()
+        await stream.close()
+        return times
+    }
+
+    /// Runs identify with a connected `peer` now and returns its answer (also stored and reported as an event).
+    public func identify(_ peer: PeerID) async throws -> IdentifyMessage {
+        let stream = try await self.newStream(to: peer, protocols: [Identify.protocolID])
+        let message: IdentifyMessage
+        do {
+            message = try await Identify.request(on: stream)
+        } catch {
+            await stream.close()
+            throw error
+        }
+        if let publicKey = message.publicKey, !peer.matches(publicKey) {
+            throw P2PHostError(.protocolViolation, "identify from \(peer) carries another peer's public key")
+        }
+        self.state.withLock { $0.identified[peer] = message }
+        self.eventContinuation.yield(
+            .identified(
+                peer: peer,
+                agentVersion: message.agentVersion,
+                protocols: message.protocols,
+                listenAddresses: message.listenAddresses
+            )
+        )
+        return message
+    }
+
+    /// Closes the listeners and every connection (Yamux Go Away first), then waits for the connection tasks.
+    public func shutdown() async {
+        let serving = self.beginShutdown()
+        await serving?.value
+        self.eventContinuation.finish()
+    }
+
+    /// Serves until the task is cancelled or a graceful shutdown is triggered, then shuts down.
+    public func run() async throws {
+        try await self.start()
+        let serving = self.state.withLock { state -> Task<Void, Never>? in
+            if case .running(_, let serving) = state.phase { return serving }
+            return nil
+        }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await serving?.value
+            } onCancel: {
+                _ = self.beginShutdown()
+            }
+        } onGracefulShutdown: {
+            _ = self.beginShutdown()
+        }
+        await self.shutdown()
+    }
+
+    // MARK: Internals
+
+    /// Moves to shut down and closes everything; returns the serving task to await. Safe to call repeatedly.
+    private func beginShutdown() -> Task<Void, Never>? {
+        let (listeners, connections, serving) = self.state.withLock {
+            state -> ([any Channel], [HostConnection], Task<Void, Never>?) in
+            switch state.phase {
+            case .idle, .starting:
+                state.phase = .shutDown(serving: nil)
+                return ([], [], nil)
+            case .running(let listeners, let serving):
+                state.phase = .shutDown(serving: serving)
+                return (listeners, Array(state.connections.values), serving)
+            case .shutDown(let serving):
+                return ([], Array(state.connections.values), serving)
+            }
+        }
+        for listener in listeners {
+            listener.close(promise: nil)
+        }
+        for connection in connections {
+            connection.close()
+        }
+        self.newConnectionsContinuation.finish()
+        return serving
+    }
+
+    private func bind(_ address: Multiaddr) async throws -> any Channel {
+        guard let socketAddress = address.tcpSocketAddress else {
+            throw P2PHostError(.unsupportedAddress, "cannot listen on \(address): only /ip4 or /ip6 with /tcp")
+        }
+        let upgrader = self.upgrader
+        do {
+            return try await ServerBootstrap(group: self.group)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { [weak self] channel in
+                    guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
+                    self.accept(channel, upgrader: upgrader)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                .bind(to: socketAddress).get()
+        } catch {
+            throw P2PHostError(.listenFailed, "cannot listen on \(address)", underlying: error)
+        }
+    }
+
+    /// Starts the upgrade of an accepted connection, within the handshake and connection limits.
+    private func accept(_ channel: any Channel, upgrader: ConnectionUpgrader) {
+        let admitted = self.state.withLock { state -> Bool in
+            guard case .running = state.phase,
+                state.handshakesInFlight < self.configuration.maxPendingHandshakes,
+                state.connections.count + state.handshakesInFlight < self.configuration.maxConnections
+            else { return false }
+            state.handshakesInFlight += 1
+            return true
+        }
+        guard admitted else {
+            self.logger.debug("inbound connection refused: limits reached or not running")
+            channel.close(promise: nil)
+            return
+        }
+        let address = channel.remoteAddress.flatMap { Multiaddr(tcp: $0) }
+        upgrader.upgrade(channel: channel, direction: .inbound, expectedPeer: nil).whenComplete { result in
+            self.state.withLock { $0.handshakesInFlight -= 1 }
+            switch result {
+            case .success(let connection):
+                try? self.register(connection, direction: .inbound, address: address)
+            case .failure(let error):
+                self.logger.debug("inbound upgrade failed", metadata: ["p2p.error": "\(error)"])
+                self.eventContinuation.yield(
+                    .error(
+                        message: "inbound connection from \(address?.description ?? "?") failed: \(error)",
+                        peer: nil
+                    )
+                )
+            }
+        }
+    }
+
+    /// Records an upgraded connection and hands it to the serving task.
+    /// Records an upgraded connection and hands it to the serving task.
+    ///
+    /// One connection per peer: when both sides dialed, each side keeps the connection dialed by the smaller peer
+    /// ID (the older one if the same peer dialed both) and closes the other, so both sides pick the same one.
+    /// ``HostEvent/peerConnected(peer:direction:address:)`` is reported for the first connection to a peer only.
+    private func register(_ upgraded: UpgradedConnection, direction: ConnectionDirection, address: Multiaddr?) throws {
+        let localPeer = self.peerID
+        let outcome = self.state.withLock { state -> (kept: HostConnection?, closed: [HostConnection], first: Bool)? in
+            guard case .running = state.phase else { return nil }
+            state.nextConnectionID += 1
+            let connection = HostConnection(
+                id: state.nextConnectionID,
+                upgraded: upgraded,
+                direction: direction,
+                address: address
+            )
+            let existing = state.connections.values.filter { $0.remotePeer == connection.remotePeer }
+            let rank = { (candidate: HostConnection) in
+                (candidate.direction == .outbound ? localPeer : candidate.remotePeer, candidate.id)
+            }
+            let keep = (existing + [connection]).min { rank($0) < rank($1) }
+            guard keep?.id == connection.id else {
+                return (nil, [connection], false)
+            }
+            for duplicate in existing {
+                state.connections[duplicate.id] = nil
+            }
+            state.connections[connection.id] = connection
+            return (connection, existing, existing.isEmpty)
+        }
+        guard let outcome else {
+            upgraded.channel.close(promise: nil)
+            throw P2PHostError(.notRunning, "the host shut down during the connection upgrade")
+        }
+        for duplicate in outcome.closed {
+            self.logger.debug(
+                "closing duplicate connection",
+                metadata: ["p2p.peer": "\(duplicate.remotePeer)", "p2p.conn": "\(duplicate.id)"]
+            )
+            duplicate.close()
+        }
+        guard let connection = outcome.kept else { return }
+        self.logger.debug(
+            "connection established",
+            metadata: [
+                "p2p.peer": "\(connection.remotePeer)", "p2p.conn": "\(connection.id)", "p2p.direction": "\(direction)",
+            ]
+        )
+        if outcome.first {
+            self.eventContinuation.yield(
+                .peerConnected(peer: connection.remotePeer, direction: direction, address: address)
+            )
+        }
+        self.newConnectionsContinuation.yield(connection)
+    }
+
+    /// The number of connection upgrades in flight (inbound and outbound).
+    public var pendingHandshakeCount: Int {
+        self.state.withLock { $0.handshakesInFlight }
+    }
+
+    /// The number of open connections to `peer` (at most one once simultaneous dials are settled).
+    public func connectionCount(to peer: PeerID) -> Int {
+        self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer }.count }
+    }
+
+    private func connection(to peer: PeerID) -> HostConnection? {
+        self.state.withLock { state in
+            state.connections.values.filter { $0.remotePeer == peer }.min { $0.id < $1.id }
+        }
+    }
+
+    private func serve() async {
+        await withDiscardingTaskGroup { group in
+            for await connection in self.newConnections {
+                group.addTask { await self.serve(connection) }
+            }
+        }
+    }
+
+    /// Runs one connection: identify, then the peer's streams, until it closes.
+    private func serve(_ connection: HostConnection) async {
+        var connectionLogger = self.logger
+        connectionLogger[metadataKey: "p2p.peer"] = "\(connection.remotePeer)"
+        connectionLogger[metadataKey: "p2p.conn"] = "\(connection.id)"
+        let logger = connectionLogger
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                do {
+                    _ = try await self.identify(connection.remotePeer)
+                } catch {
+                    logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
+                    let stillOpen = self.state.withLock { $0.connections[connection.id] != nil }
+                    guard stillOpen else { return }
+                    self.eventContinuation.yield(
+                        .error(
+                            message: "identify with \(connection.remotePeer) failed: \(error)",
+                            peer: connection.remotePeer
+                        )
+                    )
+                }
+            }
+            if let idleTimeout = self.configuration.idleTimeout {
+                group.addTask {
+                    await Self.closeWhenIdle(connection, after: idleTimeout, logger: logger)
+                }
+            }
+            for await stream in connection.inboundStreams {
+                let handler = self.state.withLock { $0.handlers[stream.protocolID] }
+                guard let handler else {
+                    await stream.close()
+                    continue
+                }
+                group.addTask {
+                    do {
+                        try await handler(stream)
+                    } catch {
+                        logger.debug(
+                            "stream handler failed",
+                            metadata: ["p2p.protocol": "\(stream.protocolID)", "p2p.error": "\(error)"]
+                        )
+                        await stream.close()
+                    }
+                }
+            }
+            // The connection closed: stop the idle timer (handlers end as their streams close).
+            group.cancelAll()
+        }
+        let lastForPeer = self.state.withLock { state -> Bool in
+            state.connections[connection.id] = nil
+            let remaining = state.connections.values.contains { $0.remotePeer == connection.remotePeer }
+            if !remaining {
+                state.identified[connection.remotePeer] = nil
+            }
+            return !remaining
+        }
+        logger.debug("connection closed")
+        if lastForPeer {
+            self.eventContinuation.yield(.peerDisconnected(peer: connection.remotePeer))
+        }
+    }
+
+    /// Closes `connection` once it has had no open stream for `timeout`; returns when cancelled.
+    private static func closeWhenIdle(_ connection: HostConnection, after timeout: Duration, logger: Logger) async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let wakeUp = (connection.streams.idleSince ?? clock.now).advanced(by: timeout)
+            do {
+                try await clock.sleep(until: wakeUp)
+            } catch {
+                return
+            }
+            if let idleSince = connection.streams.idleSince, idleSince.advanced(by: timeout) <= clock.now {
+                logger.debug("closing idle connection")
+                connection.close()
+                return
+            }
+        }
+    }
+
+    /// The identify answer for the peer at the other end of `stream`.
+    private func identifyMessage(for stream: P2PStream) -> IdentifyMessage {
+        let (listenAddresses, protocols, observed) = self.state.withLock { state in
+            (
+                state.listenAddresses,
+                state.handlers.keys.sorted(),
+                state.connections.values.first { $0.remotePeer == stream.remotePeer }?.address
+            )
+        }
+        return IdentifyMessage(
+            publicKey: self.identity.publicKey,
+            listenAddresses: listenAddresses,
+            protocols: protocols,
+            observedAddress: observed,
+            protocolVersion: IdentifyMessage.defaultProtocolVersion,
+            agentVersion: self.configuration.agentVersion
+        )
+    }
+}

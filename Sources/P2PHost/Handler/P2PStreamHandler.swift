@@ -1,0 +1,87 @@
+import NIOCore
+
+/// Bridges one negotiated stream channel to ``P2PStream``: buffers reads and hands them out on demand.
+///
+/// The channel runs with `autoRead` off; the handler asks for more bytes only when a reader waits and nothing is
+/// buffered, so the Yamux window is reopened only as fast as the application reads. It sits last in the stream's
+/// pipeline, after multistream-select removed itself.
+final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private var context: ChannelHandlerContext?
+    private var buffered = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    private var pendingRead: EventLoopPromise<ByteBuffer?>?
+    private var inputClosed = false
+    private var failure: (any Error)?
+
+    init() {}
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.inputClosed = true
+        self.completePendingRead()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = self.unwrapInboundIn(data)
+        guard bytes.readableBytes > 0 else { return }
+        self.buffered.append(bytes)
+        self.completePendingRead()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            self.inputClosed = true
+            self.completePendingRead()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.inputClosed = true
+        self.completePendingRead()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.failure == nil {
+            self.failure = error
+        }
+        self.completePendingRead()
+        context.close(promise: nil)
+    }
+
+    /// The next bytes from the peer, or `nil` at the end of the stream. One read at a time.
+    func read(promise: EventLoopPromise<ByteBuffer?>) {
+        guard self.pendingRead == nil else {
+            promise.fail(P2PHostError(.protocolViolation, "P2PStream.read() called while another read is waiting"))
+            return
+        }
+        self.pendingRead = promise
+        self.completePendingRead()
+        if self.pendingRead != nil, let context {
+            context.read()
+        }
+    }
+
+    private func completePendingRead() {
+        guard let promise = self.pendingRead else { return }
+        if let next = self.buffered.popFirst() {
+            self.pendingRead = nil
+            promise.succeed(next)
+        } else if let failure {
+            self.pendingRead = nil
+            promise.fail(failure)
+        } else if self.inputClosed {
+            self.pendingRead = nil
+            promise.succeed(nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension P2PStreamHandler: Sendable {}

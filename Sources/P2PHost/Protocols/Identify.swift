@@ -1,0 +1,66 @@
+import NIOCore
+import P2PCore
+
+/// Identify `/ipfs/id/1.0.0` (https://github.com/libp2p/specs/blob/master/identify/README.md) over a ``P2PStream``.
+///
+/// The responder writes one length-prefixed ``IdentifyMessage`` and closes. The asker reads until end of stream and
+/// merges every length-prefixed message (go-libp2p splits large ones), within size and count limits.
+enum Identify {
+    /// The protocol ID.
+    static let protocolID = "/ipfs/id/1.0.0"
+    /// The most bytes read from one identify stream.
+    static let maxStreamBytes = IdentifyMessage.maxMessageSize * 2
+
+    /// Answers an identify request: writes `message` and closes the stream.
+    static func respond(on stream: P2PStream, with message: IdentifyMessage) async throws {
+        let encoded = message.encoded
+        var buffer = stream.allocator.buffer(capacity: encoded.count + 3)
+        buffer.writeUVarintLengthPrefixed(encoded)
+        try await stream.write(buffer)
+        try await stream.closeWrite()
+        await stream.close()
+    }
+
+    /// Asks the peer: reads and merges the reply until end of stream.
+    static func request(on stream: P2PStream) async throws -> IdentifyMessage {
+        try await stream.closeWrite()
+        var bytes = try await stream.readToEnd(maxBytes: Self.maxStreamBytes)
+        await stream.close()
+        return try Self.decodeReply(&bytes)
+    }
+
+    /// Decodes a whole identify reply: one or more length-prefixed messages, merged.
+    static func decodeReply(_ bytes: inout ByteBuffer) throws(P2PHostError) -> IdentifyMessage {
+        var message = IdentifyMessage()
+        var count = 0
+        while bytes.readableBytes > 0 {
+            count += 1
+            guard count <= IdentifyMessage.maxMessageCount else {
+                throw P2PHostError(
+                    .messageTooLarge,
+                    "identify reply has more than \(IdentifyMessage.maxMessageCount) messages"
+                )
+            }
+            let frame: ByteBuffer?
+            do {
+                frame = try bytes.readUVarintLengthPrefixedSlice(maxLength: IdentifyMessage.maxMessageSize)
+            } catch  where error.code == .tooLarge {
+                throw P2PHostError(
+                    .messageTooLarge,
+                    "identify message exceeds \(IdentifyMessage.maxMessageSize) bytes",
+                    underlying: error
+                )
+            } catch {
+                throw P2PHostError(.protocolViolation, "bad identify message length prefix", underlying: error)
+            }
+            guard let frame else {
+                throw P2PHostError(.protocolViolation, "identify reply ends inside a message")
+            }
+            try message.merge(encoded: frame.readableBytesView)
+        }
+        guard count > 0 else {
+            throw P2PHostError(.protocolViolation, "identify reply is empty")
+        }
+        return message
+    }
+}

@@ -1,0 +1,293 @@
+import Logging
+import NIOCore
+import P2PCore
+import P2PNoise
+import P2PYamux
+
+/// A connection after the upgrade: authenticated peer, Yamux session and the peer's negotiated streams.
+struct UpgradedConnection: Sendable {
+    /// The authenticated remote peer.
+    var remotePeer: PeerID
+    /// The Yamux session of the connection.
+    var session: YamuxSession
+    /// The TCP channel.
+    var channel: any Channel
+    /// Streams the peer opened, after multistream-select chose one of our protocols.
+    var inboundStreams: AsyncStream<P2PStream>
+    /// Counts the connection's open streams.
+    var streams: StreamTracker
+}
+
+/// The connection upgrade of https://github.com/libp2p/specs/blob/master/connections/README.md on a fresh channel:
+/// multistream-select `/noise` → Noise XX → multistream-select `/yamux/1.0.0` → Yamux.
+///
+/// Every step's handlers are added up front in the callbacks of the previous step, which run on the event loop
+/// before pipelined bytes move on: the Yamux negotiation is queued behind the Noise handshake (Noise holds writes
+/// back until it is done). The whole upgrade must finish within ``timeout``, otherwise the channel closes.
+struct ConnectionUpgrader: Sendable {
+    /// The security protocol ID.
+    static let noiseProtocolID = "/noise"
+    /// The muxer protocol ID.
+    static let yamuxProtocolID = "/yamux/1.0.0"
+
+    var noise: NoiseConfiguration
+    var yamux: YamuxConfiguration
+    var timeout: TimeAmount
+    var streamNegotiation: MultistreamSelectConfiguration
+    /// The protocols inbound streams may negotiate, read when each stream opens.
+    var supportedProtocols: @Sendable () -> [String]
+    var logger: Logger
+
+    /// Upgrades `channel`; call once, right after it became active (or from its initializer).
+    func upgrade(
+        channel: any Channel,
+        direction: ConnectionDirection,
+        expectedPeer: PeerID?
+    ) -> EventLoopFuture<UpgradedConnection> {
+        if channel.eventLoop.inEventLoop {
+            return self.upgradeOnLoop(channel: channel, direction: direction, expectedPeer: expectedPeer)
+        }
+        return channel.eventLoop.flatSubmit {
+            self.upgradeOnLoop(channel: channel, direction: direction, expectedPeer: expectedPeer)
+        }
+    }
+
+    private func upgradeOnLoop(
+        channel: any Channel,
+        direction: ConnectionDirection,
+        expectedPeer: PeerID?
+    ) -> EventLoopFuture<UpgradedConnection> {
+        let outcome = UpgradeOutcome(promise: channel.eventLoop.makePromise(of: UpgradedConnection.self))
+        let timeout = self.timeout
+        let timeoutTask = channel.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            outcome.fail(P2PHostError(.timedOut, "connection upgrade did not finish within \(timeout)"))
+            channel.close(promise: nil)
+        }
+        outcome.promise.futureResult.whenComplete { _ in timeoutTask.cancel() }
+
+        let negotiation = MultistreamSelectConfiguration(timeout: nil)
+        do {
+            let sync = channel.pipeline.syncOperations
+            let role: MultistreamSelectRole =
+                direction == .outbound
+                ? .dialer(proposing: [Self.noiseProtocolID]) : .listener(supporting: [Self.noiseProtocolID])
+            let security = try sync.addMultistreamSelect(role: role, configuration: negotiation, logger: self.logger)
+            security.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success:
+                    self.securityNegotiated(
+                        channel: channel,
+                        direction: direction,
+                        expectedPeer: expectedPeer,
+                        outcome: outcome
+                    )
+                case .failure(let error):
+                    outcome.fail(Self.wrap(error, step: "security negotiation (multistream-select /noise)"))
+                    channel.close(promise: nil)
+                }
+            }
+        } catch {
+            outcome.fail(Self.wrap(error, step: "pipeline setup"))
+            channel.close(promise: nil)
+        }
+        return outcome.promise.futureResult
+    }
+
+    private func securityNegotiated(
+        channel: any Channel,
+        direction: ConnectionDirection,
+        expectedPeer: PeerID?,
+        outcome: UpgradeOutcome
+    ) {
+        let sync = channel.pipeline.syncOperations
+        do {
+            let handshake = try sync.configureNoise(
+                role: direction == .outbound ? .initiator : .responder,
+                configuration: self.noise,
+                expectedRemotePeer: expectedPeer,
+                logger: self.logger
+            )
+            let role: MultistreamSelectRole =
+                direction == .outbound
+                ? .dialer(proposing: [Self.yamuxProtocolID]) : .listener(supporting: [Self.yamuxProtocolID])
+            let muxer = try sync.addMultistreamSelect(
+                role: role,
+                configuration: MultistreamSelectConfiguration(timeout: nil),
+                logger: self.logger
+            )
+            let remote = RemotePeerBox()
+            handshake.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let handshakeResult):
+                    remote.peer = handshakeResult.remotePeerID
+                case .failure(let error):
+                    outcome.fail(Self.wrap(error, step: "Noise handshake"))
+                    channel.close(promise: nil)
+                }
+            }
+            muxer.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success:
+                    guard let peer = remote.peer else {
+                        outcome.fail(
+                            P2PHostError(.upgradeFailed, "muxer negotiated before the Noise handshake finished")
+                        )
+                        channel.close(promise: nil)
+                        return
+                    }
+                    self.muxerNegotiated(channel: channel, direction: direction, peer: peer, outcome: outcome)
+                case .failure(let error):
+                    outcome.fail(Self.wrap(error, step: "muxer negotiation (multistream-select /yamux/1.0.0)"))
+                    channel.close(promise: nil)
+                }
+            }
+        } catch {
+            outcome.fail(Self.wrap(error, step: "Noise setup"))
+            channel.close(promise: nil)
+        }
+    }
+
+    private func muxerNegotiated(
+        channel: any Channel,
+        direction: ConnectionDirection,
+        peer: PeerID,
+        outcome: UpgradeOutcome
+    ) {
+        let (inbound, continuation) = AsyncStream<P2PStream>.makeStream()
+        let tracker = StreamTracker()
+        var yamux = self.yamux
+        let supportedProtocols = self.supportedProtocols
+        let negotiation = self.streamNegotiation
+        let logger = self.logger
+        yamux.inboundStreamInitializer = { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let negotiated = try stream.pipeline.syncOperations.addMultistreamSelect(
+                    role: .listener(supporting: supportedProtocols()),
+                    configuration: negotiation,
+                    logger: logger
+                )
+                negotiated.assumeIsolated().whenSuccess { protocolID in
+                    do {
+                        let p2pStream = try Self.attachStream(
+                            to: stream,
+                            protocolID: protocolID,
+                            remotePeer: peer,
+                            tracker: tracker,
+                            logger: logger
+                        )
+                        continuation.yield(p2pStream)
+                    } catch {
+                        stream.close(promise: nil)
+                    }
+                }
+            }
+        }
+        do {
+            let session = try channel.pipeline.syncOperations.configureYamux(
+                role: direction == .outbound ? .client : .server,
+                configuration: yamux,
+                logger: self.logger
+            )
+            channel.closeFuture.whenComplete { _ in continuation.finish() }
+            outcome.succeed(
+                UpgradedConnection(
+                    remotePeer: peer,
+                    session: session,
+                    channel: channel,
+                    inboundStreams: inbound,
+                    streams: tracker
+                )
+            )
+        } catch {
+            continuation.finish()
+            outcome.fail(Self.wrap(error, step: "Yamux setup"))
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Opens a stream on `session` and negotiates one of `protocols` as the dialer (header and first proposal in
+    /// one write).
+    static func openStream(
+        on session: YamuxSession,
+        protocols: [String],
+        remotePeer: PeerID,
+        tracker: StreamTracker,
+        negotiation: MultistreamSelectConfiguration,
+        logger: Logger
+    ) -> EventLoopFuture<P2PStream> {
+        session.openStream { channel -> EventLoopFuture<EventLoopFuture<P2PStream>> in
+            channel.eventLoop.makeCompletedFuture {
+                let negotiated = try channel.pipeline.syncOperations.addMultistreamSelect(
+                    role: .dialer(proposing: protocols),
+                    configuration: negotiation,
+                    logger: logger
+                )
+                return negotiated.assumeIsolated().flatMapThrowing { protocolID in
+                    try Self.attachStream(
+                        to: channel,
+                        protocolID: protocolID,
+                        remotePeer: remotePeer,
+                        tracker: tracker,
+                        logger: logger
+                    )
+                }.nonisolated()
+            }
+        }.flatMap { $0 }
+    }
+
+    /// Adds the ``P2PStreamHandler`` to a negotiated stream (on its event loop) and wraps it.
+    private static func attachStream(
+        to channel: any Channel,
+        protocolID: String,
+        remotePeer: PeerID,
+        tracker: StreamTracker,
+        logger: Logger
+    ) throws -> P2PStream {
+        let streamID = (try? channel.syncOptions?.getOption(YamuxStreamChannelOptions.streamID)).map { "\($0)" }
+        logger.trace(
+            "stream negotiated",
+            metadata: [
+                "p2p.peer": "\(remotePeer)", "p2p.stream": "\(streamID ?? "?")", "p2p.protocol": "\(protocolID)",
+            ]
+        )
+        try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        let handler = P2PStreamHandler()
+        try channel.pipeline.syncOperations.addHandler(handler)
+        tracker.track(channel)
+        return P2PStream(protocolID: protocolID, remotePeer: remotePeer, channel: channel, handler: handler)
+    }
+
+    private static func wrap(_ error: any Error, step: String) -> P2PHostError {
+        if let error = error as? P2PHostError {
+            return error
+        }
+        return P2PHostError(.upgradeFailed, "\(step) failed", underlying: error)
+    }
+}
+
+/// Completes the upgrade promise once; later outcomes (a close after a failure) are ignored. Event-loop confined.
+private final class UpgradeOutcome {
+    let promise: EventLoopPromise<UpgradedConnection>
+    private var done = false
+
+    init(promise: EventLoopPromise<UpgradedConnection>) {
+        self.promise = promise
+    }
+
+    func succeed(_ connection: UpgradedConnection) {
+        guard !self.done else { return }
+        self.done = true
+        self.promise.succeed(connection)
+    }
+
+    func fail(_ error: P2PHostError) {
+        guard !self.done else { return }
+        self.done = true
+        self.promise.fail(error)
+    }
+}
+
+/// The remote peer learned from Noise, read when the muxer is chosen. Event-loop confined.
+private final class RemotePeerBox {
+    var peer: PeerID?
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test("IntegrationTests builds") func integrationTestsBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,204 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import P2PCore
+import P2PNoise
+import P2PYamux
+import Testing
+
+@testable import P2PHost
+
+/// Two embedded channels on one embedded loop; bytes move only when ``interact()`` is called.
+private final class InMemoryWire {
+    let loop = EmbeddedEventLoop()
+    let dialer: EmbeddedChannel
+    let listener: EmbeddedChannel
+
+    init() {
+        self.dialer = EmbeddedChannel(loop: self.loop)
+        self.listener = EmbeddedChannel(loop: self.loop)
+    }
+
+    func activate() throws {
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: 1)
+        try self.dialer.connect(to: address).wait()
+        try self.listener.connect(to: address).wait()
+    }
+
+    /// Moves bytes both ways until neither side writes more.
+    func interact() {
+        var moved = true
+        while moved {
+            moved = false
+            self.loop.run()
+            while let bytes = try? self.dialer.readOutbound(as: ByteBuffer.self) {
+                moved = true
+                _ = try? self.listener.writeInbound(bytes)
+            }
+            while let bytes = try? self.listener.readOutbound(as: ByteBuffer.self) {
+                moved = true
+                _ = try? self.dialer.writeInbound(bytes)
+            }
+        }
+    }
+}
+
+/// The outcome of a future, read without blocking the embedded loop.
+private final class Outcome<Value> {
+    var result: Result<Value, any Error>?
+
+    init(_ future: EventLoopFuture<Value>) {
+        future.assumeIsolated().whenComplete { self.result = $0 }
+    }
+
+    var value: Value? { try? self.result?.get() }
+
+    var error: (any Error)? {
+        if case .failure(let error) = self.result { return error }
+        return nil
+    }
+}
+
+@Suite("ConnectionUpgrader on an in-memory wire")
+struct ConnectionUpgraderTests {
+    private static let dialerKey = try! PrivateKey(ed25519Seed: [UInt8](repeating: 1, count: 32))
+    private static let listenerKey = try! PrivateKey(ed25519Seed: [UInt8](repeating: 2, count: 32))
+
+    private static func upgrader(key: PrivateKey, protocols: [String] = ["/echo/1"]) throws -> ConnectionUpgrader {
+        var yamux = YamuxConfiguration()
+        yamux.keepaliveInterval = nil
+        return ConnectionUpgrader(
+            noise: try NoiseConfiguration(localIdentity: key),
+            yamux: yamux,
+            timeout: .seconds(5),
+            streamNegotiation: MultistreamSelectConfiguration(timeout: nil),
+            supportedProtocols: { protocols },
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+    }
+
+    private static func upgradePair(
+        expectedPeer: PeerID? = PeerID(publicKey: Self.listenerKey.publicKey)
+    ) throws -> (InMemoryWire, Outcome<UpgradedConnection>, Outcome<UpgradedConnection>) {
+        let wire = InMemoryWire()
+        let dialed = Outcome(
+            try Self.upgrader(key: Self.dialerKey).upgrade(
+                channel: wire.dialer,
+                direction: .outbound,
+                expectedPeer: expectedPeer
+            )
+        )
+        let accepted = Outcome(
+            try Self.upgrader(key: Self.listenerKey).upgrade(
+                channel: wire.listener,
+                direction: .inbound,
+                expectedPeer: nil
+            )
+        )
+        try wire.activate()
+        wire.interact()
+        return (wire, dialed, accepted)
+    }
+
+    @Test("Dialer and listener finish the upgrade and learn each other's peer IDs")
+    func upgradeBothWays() throws {
+        let (_, dialed, accepted) = try Self.upgradePair()
+        let dialerSide = try #require(dialed.value)
+        let listenerSide = try #require(accepted.value)
+        #expect(dialerSide.streams.idleSince != nil)
+        #expect(dialerSide.remotePeer == PeerID(publicKey: Self.listenerKey.publicKey))
+        #expect(listenerSide.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
+    }
+
+    @Test("A stream negotiates a protocol the listener supports and reaches its inbound streams")
+    func streamNegotiation() async throws {
+        let (wire, dialed, accepted) = try Self.upgradePair()
+        let dialerSide = try #require(dialed.value)
+        let listenerSide = try #require(accepted.value)
+        let opened = Outcome(
+            ConnectionUpgrader.openStream(
+                on: dialerSide.session,
+                protocols: ["/other/1", "/echo/1"],
+                remotePeer: dialerSide.remotePeer,
+                tracker: dialerSide.streams,
+                negotiation: MultistreamSelectConfiguration(timeout: nil),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        wire.interact()
+        let stream = try #require(opened.value)
+        #expect(stream.protocolID == "/echo/1")
+        var inbound = listenerSide.inboundStreams.makeAsyncIterator()
+        let received = try #require(await inbound.next())
+        #expect(received.protocolID == "/echo/1")
+        #expect(received.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
+        // Both ends count the open stream, so neither connection is idle.
+        #expect(dialerSide.streams.idleSince == nil)
+        #expect(listenerSide.streams.idleSince == nil)
+    }
+
+    @Test("A stream for a protocol the listener lacks fails with no common protocol")
+    func streamProtocolMismatch() throws {
+        let (wire, dialed, _) = try Self.upgradePair()
+        let dialerSide = try #require(dialed.value)
+        let opened = Outcome(
+            ConnectionUpgrader.openStream(
+                on: dialerSide.session,
+                protocols: ["/missing/1"],
+                remotePeer: dialerSide.remotePeer,
+                tracker: dialerSide.streams,
+                negotiation: MultistreamSelectConfiguration(timeout: nil),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        wire.interact()
+        let error = try #require(opened.error as? P2PCoreError)
+        #expect(error.code == .multistreamNoCommonProtocol)
+    }
+
+    @Test("Dialing with the wrong expected peer ID fails the upgrade")
+    func wrongPeer() throws {
+        let stranger = PeerID(publicKey: PrivateKey().publicKey)
+        let (wire, dialed, _) = try Self.upgradePair(expectedPeer: stranger)
+        let error = try #require(dialed.error as? P2PHostError)
+        #expect(error.code == .upgradeFailed)
+        #expect(!wire.dialer.isActive)
+    }
+
+    @Test("Garbage instead of multistream-select fails the listener's upgrade and closes the channel")
+    func garbage() throws {
+        let wire = InMemoryWire()
+        let accepted = Outcome(
+            try Self.upgrader(key: Self.listenerKey).upgrade(
+                channel: wire.listener,
+                direction: .inbound,
+                expectedPeer: nil
+            )
+        )
+        try wire.activate()
+        // An over-long varint where the first multistream-select length prefix belongs.
+        _ = try? wire.listener.writeInbound(ByteBuffer(bytes: [UInt8](repeating: 0xFF, count: 16)))
+        let error = try #require(accepted.error as? P2PHostError)
+        #expect(error.code == .upgradeFailed)
+        #expect(!wire.listener.isActive)
+    }
+
+    @Test("An upgrade the peer never answers fails with a timeout and closes the channel")
+    func timeout() throws {
+        let wire = InMemoryWire()
+        let dialed = Outcome(
+            try Self.upgrader(key: Self.dialerKey).upgrade(
+                channel: wire.dialer,
+                direction: .outbound,
+                expectedPeer: nil
+            )
+        )
+        try wire.activate()
+        wire.loop.advanceTime(by: .seconds(4))
+        #expect(dialed.result == nil)
+        wire.loop.advanceTime(by: .seconds(1))
+        let error = try #require(dialed.error as? P2PHostError)
+        #expect(error.code == .timedOut)
+        #expect(!wire.dialer.isActive)
+    }
+}

@@ -1,0 +1,80 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import P2PHost
+
+private struct Boom: Error {}
+
+@Suite("P2PStreamHandler: reads on demand for P2PStream")
+struct P2PStreamHandlerTests {
+    private func makeChannel() throws -> (EmbeddedChannel, P2PStreamHandler) {
+        let handler = P2PStreamHandler()
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, handler)
+    }
+
+    private func read(_ handler: P2PStreamHandler, on channel: EmbeddedChannel) -> EventLoopFuture<ByteBuffer?> {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer?.self)
+        handler.read(promise: promise)
+        return promise.futureResult
+    }
+
+    @Test("A waiting read gets the next bytes")
+    func waitingRead() throws {
+        let (channel, handler) = try self.makeChannel()
+        let future = self.read(handler, on: channel)
+        try channel.writeInbound(ByteBuffer(string: "abc"))
+        #expect(try future.wait() == ByteBuffer(string: "abc"))
+        _ = try channel.finish()
+    }
+
+    @Test("Bytes that arrive first are buffered, in order, and empty buffers are skipped")
+    func bufferedReads() throws {
+        let (channel, handler) = try self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "one"))
+        try channel.writeInbound(ByteBuffer())
+        try channel.writeInbound(ByteBuffer(string: "two"))
+        #expect(try self.read(handler, on: channel).wait() == ByteBuffer(string: "one"))
+        #expect(try self.read(handler, on: channel).wait() == ByteBuffer(string: "two"))
+        _ = try channel.finish()
+    }
+
+    @Test("The peer's half-close ends reading after the buffered bytes")
+    func endOfStream() throws {
+        let (channel, handler) = try self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "last"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try self.read(handler, on: channel).wait() == ByteBuffer(string: "last"))
+        #expect(try self.read(handler, on: channel).wait() == nil)
+        _ = try channel.finish()
+    }
+
+    @Test("A second read while one waits fails instead of replacing the first")
+    func concurrentRead() throws {
+        let (channel, handler) = try self.makeChannel()
+        let first = self.read(handler, on: channel)
+        #expect(throws: P2PHostError(.protocolViolation, "")) { try self.read(handler, on: channel).wait() }
+        try channel.writeInbound(ByteBuffer(string: "x"))
+        #expect(try first.wait() == ByteBuffer(string: "x"))
+        _ = try channel.finish()
+    }
+
+    @Test("A pipeline error fails the waiting read and closes the stream")
+    func errorFailsRead() throws {
+        let (channel, handler) = try self.makeChannel()
+        let future = self.read(handler, on: channel)
+        channel.pipeline.fireErrorCaught(Boom())
+        #expect(throws: Boom.self) { try future.wait() }
+        #expect(!channel.isActive)
+    }
+
+    @Test("Closing the channel ends a waiting read with end of stream")
+    func closeEndsRead() throws {
+        let (channel, handler) = try self.makeChannel()
+        let future = self.read(handler, on: channel)
+        _ = try channel.finish()
+        #expect(try future.wait() == nil)
+    }
+}
