@@ -18,13 +18,14 @@ struct InsightsCommand: AsyncParsableCommand {
             """
     )
 
-    /// Largest synthetic community the command builds.
-    static let maximumPopulation = 1_000_000
+    /// Largest synthetic community the command builds: every user's two 512-byte envelopes are kept in
+    /// memory (about 100 MiB at this size) and each costs two scrypt calls.
+    static let maximumPopulation = 100_000
 
     @Option(name: .long, help: "The local privacy report (JSON, at most 16 MiB).")
     var report: String
 
-    @Option(name: .long, help: "Number of synthetic users (1–1,000,000).")
+    @Option(name: .long, help: "Number of synthetic users (1–100,000).")
     var population: Int
 
     @Option(name: .long, help: "Seed of the synthetic community.")

@@ -15,7 +15,9 @@ public import PrivacyCore
 public struct SyntheticCommunity: Sendable {
     /// The parameters of synthetic networks: label "synthetic", 10-minute epochs, no required proof of
     /// work (difficulty 0) and the cheapest scrypt (N = 2), so minting is one cheap scrypt call and
-    /// admission still runs the full check. Its digest differs from every real network's.
+    /// admission still runs the full check (decoding, epoch, one scrypt call). At difficulty 0 the work
+    /// check passes any envelope, so rejecting foreign or altered envelopes needs parameters with a
+    /// difficulty above 0 (the initializer takes any parameters).
     public static let parameters = try! NetworkParameters(
         label: "synthetic",
         epochLengthSeconds: 600,
