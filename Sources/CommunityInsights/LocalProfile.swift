@@ -1,12 +1,10 @@
 public import PrivacyCore
 
-/// The user's own position on every question the wire reports ask, derived locally from their
-/// ``PrivacyReport``. It never leaves the device; comparisons and recommendations read it.
+/// The user's own position on every question the wire reports ask. It never leaves the device;
+/// comparisons and recommendations read it.
 ///
-/// The derivations follow privacy-design.md ("Wire reports"): the score decile and grades of the
-/// anonymized (rounded to 5) score, the tracker count bucket, the high/critical risk share bucket and
-/// the top 3 folded site categories. PrivacyCore's anonymizer is being written at the same time;
-/// when it lands, ``init(report:)`` should read its `AnonymousPrivacyData` instead of re-deriving.
+/// The wire values are PrivacyCore's ``TrueReportValues`` of the report and its anonymized summary
+/// (privacy-design.md, "Wire reports"), so the user is compared on exactly what their reports carry.
 public struct LocalProfile: Hashable, Sendable, Codable {
     /// The exact local score, 0–100.
     public var score: Int
@@ -22,66 +20,37 @@ public struct LocalProfile: Hashable, Sendable, Codable {
     public var trackerCount: Int
     /// Tracker bucket 0...5: 0, 1–5, 6–15, 16–30, 31–50, 51+.
     public var trackersBucket: Int
-    /// Share of events with high or critical risk (0 without events).
-    public var highRiskShare: Double
-    /// Risk bucket 0...3: 0, under 10%, 10–30%, over 30%.
+    /// Risk bucket 0...3 of the high/critical share: 0, under 10%, 10–30%, over 30%.
     public var riskBucket: Int
-    /// Up to three most frequent site categories (sensitive ones folded into `.other`), most
-    /// frequent first, ties in canonical order.
+    /// Up to three most frequent site categories (sensitive ones folded into `.other`), in canonical order.
     public var topCategories: [SiteCategory]
     /// The protection tools in use.
     public var tools: Set<ProtectionTool>
-    /// The broad region, when the user shares it.
+    /// The broad region of the report (shown locally even when it is not shared).
     public var region: Region?
 
-    /// Derives the profile from a local report.
-    public init(report: PrivacyReport) {
-        self.score = min(max(report.score, 0), 100)
-        self.grade = Grade(score: self.score)
-        self.anonymizedScore = ScoreScale.anonymizedScore(self.score)
-        self.scoreDecile = PrivacyCore.scoreDecile(self.anonymizedScore)
-        self.reportedGrade = Grade(score: self.anonymizedScore)
-        self.trackerCount = Set(report.events.map { $0.trackerDomain.lowercased() }).count
-        self.trackersBucket = Self.trackersBucket(count: self.trackerCount)
-        let risky = report.events.filter { $0.riskLevel >= .high }.count
-        self.highRiskShare = report.events.isEmpty ? 0 : Double(risky) / Double(report.events.count)
-        self.riskBucket = Self.riskBucket(share: self.highRiskShare)
-        self.topCategories = Self.topCategories(report.events.map { SiteCategory(folding: $0.siteCategory) })
-        self.tools = report.tools
+    /// The profile of a validated report and its anonymized summary.
+    public init(report: PrivacyReport, summary: AnonymousPrivacyData) {
+        let truth = TrueReportValues(report: report, summary: summary)
+        self.score = report.score
+        self.grade = Grade(score: report.score)
+        self.anonymizedScore = summary.privacyScore
+        self.scoreDecile = truth.scoreDecile
+        self.reportedGrade = truth.grade
+        self.trackerCount = report.distinctTrackerCount
+        self.trackersBucket = truth.trackersBucket
+        self.riskBucket = truth.riskBucket
+        self.topCategories = truth.topCategories
+        self.tools = truth.tools
         self.region = report.region
     }
 
-    /// The tracker bucket of a count: 0, 1–5, 6–15, 16–30, 31–50, 51+ → 0...5.
-    public static func trackersBucket(count: Int) -> Int {
-        switch count {
-        case ...0: 0
-        case 1...5: 1
-        case 6...15: 2
-        case 16...30: 3
-        case 31...50: 4
-        default: 5
-        }
-    }
-
-    /// The risk bucket of a high/critical share: 0, under 10%, 10–30%, over 30% → 0...3.
-    public static func riskBucket(share: Double) -> Int {
-        if share <= 0 { return 0 }
-        if share < 0.1 { return 1 }
-        if share <= 0.3 { return 2 }
-        return 3
-    }
-
-    /// The three most frequent categories of `categories`, most frequent first, ties in canonical order.
-    public static func topCategories(_ categories: [SiteCategory]) -> [SiteCategory] {
-        var counts = Array(repeating: 0, count: SiteCategory.allCases.count)
-        for category in categories {
-            counts[category.index] += 1
-        }
-        return SiteCategory.allCases
-            .filter { counts[$0.index] > 0 }
-            .sorted { counts[$0.index] != counts[$1.index] ? counts[$0.index] > counts[$1.index] : $0.index < $1.index }
-            .prefix(3)
-            .map { $0 }
+    /// The profile of a local report, anonymized here with ``anonymizeForP2P(_:settings:now:)``.
+    /// - Throws: ``PrivacyReportError`` if the report breaks the format's rules.
+    public init(report: PrivacyReport) throws(PrivacyReportError) {
+        // Only the summary's values matter here, not its time stamp; the region is kept locally either way.
+        let summary = try anonymizeForP2P(report, settings: P2PSettings(), now: EpochSchedule.origin)
+        self.init(report: report, summary: summary)
     }
 
     /// Human-readable label of a tracker bucket.

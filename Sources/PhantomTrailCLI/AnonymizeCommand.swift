@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrivacyCore
+import TestSupport
 
 /// `phantom-trail anonymize`: shows what a local report becomes before anything is shared: the
 /// anonymized summary (which stays on the device) and the randomized wire reports of this epoch.
@@ -56,18 +57,24 @@ struct AnonymizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let localReport = try Self.readReport(path: self.report)
-        let time = self.now.flatMap(parseTime) ?? Date()
+        print(try self.output(now: Date()), terminator: "")
+    }
+
+    /// What the command prints: the preview as text or JSON.
+    /// - Parameter now: the system clock, used unless `--now` is given.
+    func output(now: Date) throws -> String {
+        let localReport = try readPrivacyReport(atPath: self.report)
+        let time = self.now.flatMap(parseTime) ?? now
         let preview: AnonymizePreview
         if let seed = self.seed {
-            var rng = SplitMix64(seed: seed)
-            let secret = RandomizerSecret.generate(using: &rng)
-            preview = try self.preview(of: localReport, now: time, secret: secret, using: &rng)
+            var generator = SeededGenerator(seed: seed)
+            let secret = RandomizerSecret.generate(using: &generator)
+            preview = try self.preview(of: localReport, now: time, secret: secret, using: &generator)
         } else {
-            var rng = SystemRandomNumberGenerator()
-            preview = try self.preview(of: localReport, now: time, secret: .generate(), using: &rng)
+            var generator = SystemRandomNumberGenerator()
+            preview = try self.preview(of: localReport, now: time, secret: .generate(), using: &generator)
         }
-        print(self.json ? preview.json() : preview.text(), terminator: "")
+        return self.json ? preview.json() : preview.text()
     }
 
     private func preview(
@@ -86,48 +93,10 @@ struct AnonymizeCommand: ParsableCommand {
             using: &rng
         )
     }
-
-    static func readReport(path: String) throws -> PrivacyReport {
-        let url = URL(fileURLWithPath: path)
-        let size: Int
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-            guard (attributes[.type] as? FileAttributeType) == .typeRegular else {
-                throw AnonymizeError("\(path): not a regular file")
-            }
-            size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        } catch let error as AnonymizeError {
-            throw error
-        } catch {
-            throw AnonymizeError("\(path): cannot read the file (\(error.localizedDescription))")
-        }
-        guard size <= PrivacyReport.Limits.maximumJSONBytes else {
-            throw AnonymizeError(
-                "\(path): \(PrivacyReportError.tooLarge(byteCount: size, limit: PrivacyReport.Limits.maximumJSONBytes))"
-            )
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw AnonymizeError("\(path): cannot read the file (\(error.localizedDescription))")
-        }
-        do {
-            return try PrivacyReport(jsonData: data)
-        } catch {
-            throw AnonymizeError("\(path): \(error)")
-        }
-    }
-}
-
-/// A failure the command reports as "Error: <message>" with exit code 1.
-struct AnonymizeError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Everything the command shows, computed by PrivacyCore.
-private struct AnonymizePreview {
+struct AnonymizePreview {
     struct Planned {
         let entry: EpochPlan.Entry
         let envelope: [UInt8]?
@@ -346,20 +315,5 @@ private func hex(_ bytes: ArraySlice<UInt8>) -> String {
 extension Duration {
     fileprivate var seconds: Double {
         Double(self.components.seconds) + Double(self.components.attoseconds) * 1e-18
-    }
-}
-
-/// SplitMix64, for `--seed` only (reproducible previews); never used for secrets outside `--seed`.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

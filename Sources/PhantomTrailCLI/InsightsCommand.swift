@@ -5,24 +5,27 @@ import PrivacyCore
 import TestSupport
 
 /// `phantom-trail insights`: compares a privacy report with a synthetic community sent through the
-/// randomize → estimate path and prints the dashboard.
+/// anonymize → randomize → envelope → decode → estimate path and prints the dashboard.
 struct InsightsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "insights",
         abstract: "Compare a privacy report with a synthetic community of N users.",
         discussion: """
-            The synthetic users send one epoch of locally randomized reports; the community figures are \
-            estimated from those reports only, exactly as a peer would, and shown with 95% intervals.
+            Every synthetic user anonymizes a report, randomizes one epoch of wire reports with its own \
+            secret and sends them as 512-byte envelopes with proof of work (on a network labelled \
+            "synthetic" with difficulty 0); the envelopes are decoded and checked as a peer does, and \
+            the community figures are estimated from the admitted reports only, with 95% intervals.
             """
     )
 
-    /// Largest synthetic community the command builds.
-    static let maximumPopulation = 1_000_000
+    /// Largest synthetic community the command builds: every user's two 512-byte envelopes are kept in
+    /// memory (about 100 MiB at this size) and each costs two scrypt calls.
+    static let maximumPopulation = 100_000
 
-    @Option(name: .long, help: "Path of the privacy report (JSON).")
+    @Option(name: .long, help: "The local privacy report (JSON, at most 16 MiB).")
     var report: String
 
-    @Option(name: .long, help: "Number of synthetic users (1–1,000,000).")
+    @Option(name: .long, help: "Number of synthetic users (1–100,000).")
     var population: Int
 
     @Option(name: .long, help: "Seed of the synthetic community.")
@@ -40,26 +43,31 @@ struct InsightsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        print(try await self.output(now: Date()))
+    }
+
+    /// What the command prints: the dashboard of the report in a synthetic community, as text or JSON.
+    /// - Parameter now: the current time (picks the epoch; stamped on the statistics).
+    func output(now: Date) async throws -> String {
         let privacyReport = try readPrivacyReport(atPath: self.report)
-        let dashboard = SyntheticCommunity.dashboard(
+        let dashboard = try await SyntheticCommunity.dashboard(
             for: privacyReport,
             size: self.population,
             seed: self.seed,
-            now: Date()
+            now: now
         )
-        if self.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                positiveInfinity: "inf",
-                negativeInfinity: "-inf",
-                nan: "nan"
-            )
-            print(String(decoding: try encoder.encode(dashboard), as: UTF8.self))
-        } else {
-            print(InsightsFormatter.text(dashboard, population: self.population, seed: self.seed))
+        guard self.json else {
+            return InsightsFormatter.text(dashboard, population: self.population, seed: self.seed)
         }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return String(decoding: try encoder.encode(dashboard), as: UTF8.self)
     }
 }
 
@@ -139,98 +147,4 @@ enum InsightsFormatter {
         case .needsMoreReports(let have, let needed): InsightTexts.needsMore(have: have, needed: needed)
         }
     }
-}
-
-// MARK: - Report file reader (TEMPORARY)
-
-/// Reads the user's privacy report.
-///
-/// TEMPORARY, minimal reader: PrivacyCore's JSON decoder (`PrivacyReport(jsonData:)`, with
-/// field-named errors) is being written concurrently; when it is merged, replace this function's body
-/// with a call to it. Accepts the snake_case format of docs/privacy-report.schema.json.
-func readPrivacyReport(atPath path: String) throws -> PrivacyReport {
-    let maximumBytes = 4 << 20
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw InsightsCommandError("report file not found: \(path)")
-    }
-    let data: Data
-    do {
-        data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw InsightsCommandError("cannot read report file \(path): \(error.localizedDescription)")
-    }
-    guard data.count <= maximumBytes else {
-        throw InsightsCommandError("report file \(path) is \(data.count) bytes; the limit is \(maximumBytes)")
-    }
-    let file: ReportFile
-    do {
-        file = try JSONDecoder().decode(ReportFile.self, from: data)
-    } catch DecodingError.keyNotFound(let key, let context) {
-        throw InsightsCommandError(
-            "report file \(path): missing field \(InsightsCommandError.path(context.codingPath + [key]))"
-        )
-    } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-        throw InsightsCommandError(
-            "report file \(path): wrong type at \(InsightsCommandError.path(context.codingPath))"
-        )
-    } catch DecodingError.dataCorrupted(let context) {
-        let at = context.codingPath.isEmpty ? "" : " at \(InsightsCommandError.path(context.codingPath))"
-        throw InsightsCommandError("report file \(path): invalid JSON or value\(at): \(context.debugDescription)")
-    } catch {
-        throw InsightsCommandError("report file \(path): \(error)")
-    }
-    guard (0...100).contains(file.score) else {
-        throw InsightsCommandError("report file \(path): score must be 0–100, got \(file.score)")
-    }
-    return PrivacyReport(
-        score: file.score,
-        events: file.events.map {
-            PrivacyReport.TrackerEvent(
-                trackerDomain: $0.trackerDomain,
-                trackerCategory: $0.trackerCategory,
-                riskLevel: $0.riskLevel,
-                siteCategory: $0.siteCategory,
-                time: 0
-            )
-        },
-        tools: Set(file.tools),
-        region: file.region
-    )
-}
-
-extension InsightsCommandError {
-    fileprivate static func path(_ codingPath: [any CodingKey]) -> String {
-        let joined = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return joined.hasPrefix(".") ? String(joined.dropFirst()) : joined
-    }
-}
-
-/// A failure of the `insights` command, with a message naming the problem.
-struct InsightsCommandError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
-
-private struct ReportFile: Decodable {
-    struct Event: Decodable {
-        let trackerDomain: String
-        let trackerCategory: TrackerCategory
-        let riskLevel: RiskLevel
-        let siteCategory: WebsiteCategory
-
-        enum CodingKeys: String, CodingKey {
-            case trackerDomain = "tracker_domain"
-            case trackerCategory = "tracker_category"
-            case riskLevel = "risk_level"
-            case siteCategory = "site_category"
-        }
-    }
-
-    let score: Int
-    let events: [Event]
-    let tools: [ProtectionTool]
-    let region: Region?
 }

@@ -182,24 +182,10 @@ public struct SyntheticUser: Hashable, Sendable {
         return PrivacyReport(score: self.score, events: events, tools: self.tools, region: self.region)
     }
 
-    /// The true values of every wire question for this user.
+    /// The true values of every wire question for this user, as PrivacyCore derives them
+    /// (``trueReportValues(now:)``).
     public var truth: TrueWireValues {
-        var folded: [SiteCategory] = []
-        for entry in self.categoryEvents where entry.count > 0 {
-            folded += Array(repeating: SiteCategory(folding: entry.category), count: entry.count)
-        }
-        let anonymized = ScoreScale.anonymizedScore(self.score)
-        return TrueWireValues(
-            scoreDecile: scoreDecile(anonymized),
-            trackersBucket: LocalProfile.trackersBucket(count: self.trackerCount),
-            riskBucket: LocalProfile.riskBucket(
-                share: self.trackerCount == 0 ? 0 : Double(self.highRiskEvents) / Double(self.trackerCount)
-            ),
-            topCategories: LocalProfile.topCategories(folded),
-            reportedGrade: Grade(score: anonymized),
-            tools: self.tools,
-            region: self.region
-        )
+        TrueWireValues(self.trueReportValues())
     }
 
     private static let categoryPopularity: [WebsiteCategory] = [
@@ -288,7 +274,7 @@ public struct TrueWireValues: Hashable, Sendable {
     public var trackersBucket: Int
     /// Risk bucket 0...3.
     public var riskBucket: Int
-    /// Top three folded site categories, most frequent first.
+    /// Top three folded site categories, in canonical order.
     public var topCategories: [SiteCategory]
     /// Grade of the anonymized score.
     public var reportedGrade: Grade
@@ -314,6 +300,19 @@ public struct TrueWireValues: Hashable, Sendable {
         self.reportedGrade = reportedGrade
         self.tools = tools
         self.region = region
+    }
+
+    /// The values PrivacyCore derived (``TrueReportValues``).
+    public init(_ values: TrueReportValues) {
+        self.init(
+            scoreDecile: values.scoreDecile,
+            trackersBucket: values.trackersBucket,
+            riskBucket: values.riskBucket,
+            topCategories: values.topCategories,
+            reportedGrade: values.grade,
+            tools: values.tools,
+            region: values.region
+        )
     }
 
     /// The secondary report types this user can send: all but region-grade always (a user without

@@ -26,7 +26,7 @@ func profile(
         tools: tools,
         region: region
     )
-    return LocalProfile(report: user.privacyReport)
+    return user.localProfile
 }
 
 @Suite("Display policy")

@@ -14,18 +14,26 @@ struct SyntheticPopulationTests {
         #expect(first.users != SyntheticPopulation(count: 300, seed: 100).users)
     }
 
-    @Test("Each user's privacy report derives the same wire values as the generator's truth")
-    func reportsMatchTruth() {
+    @Test("Each user's profile, read from their privacy report, matches the generator's quantities")
+    func reportsMatchTruth() throws {
         for user in SyntheticPopulation(count: 400, seed: 12).users {
-            let profile = LocalProfile(report: user.privacyReport)
+            let profile = try LocalProfile(report: user.privacyReport)
             let truth = user.truth
+            let rounded = (user.score + 2) / 5 * 5
+            #expect(profile.score == user.score)
+            #expect(profile.anonymizedScore == rounded)
             #expect(profile.scoreDecile == truth.scoreDecile)
+            #expect(truth.scoreDecile == min(rounded / 10, 9))
+            #expect(profile.trackerCount == user.trackerCount)
             #expect(profile.trackersBucket == truth.trackersBucket)
+            #expect((user.trackerCount == 0) == (truth.trackersBucket == 0))
             #expect(profile.riskBucket == truth.riskBucket)
+            #expect((user.highRiskEvents == 0) == (truth.riskBucket == 0))
             #expect(profile.topCategories == truth.topCategories)
+            #expect(Set(truth.topCategories) == Set(user.categoryEvents.map { SiteCategory(folding: $0.category) }))
             #expect(profile.reportedGrade == truth.reportedGrade)
-            #expect(profile.tools == truth.tools)
-            #expect(profile.region == truth.region)
+            #expect(profile.tools == user.tools && truth.tools == user.tools)
+            #expect(profile.region == user.region && truth.region == user.region)
         }
     }
 

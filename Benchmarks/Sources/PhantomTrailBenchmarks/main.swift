@@ -18,7 +18,7 @@ let clock = ContinuousClock()
 // 1. Estimating every statistic from 100,000 reports.
 let population = SyntheticPopulation(count: 50_000, seed: 2026)
 let reports = population.randomizedReports(seed: 7)
-let profile = LocalProfile(report: population.users[0].privacyReport)
+let profile = population.users[0].localProfile
 var timings: [Double] = []
 var sink = 0.0
 for _ in 0..<20 {

@@ -1,3 +1,0 @@
-import Testing
-
-@Test("PhantomTrailCLITests builds") func PhantomTrailCLITestsBuilds() { #expect(Bool(true)) }
