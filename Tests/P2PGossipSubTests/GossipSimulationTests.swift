@@ -111,7 +111,7 @@ struct GossipSimulationScaleTests {
         var configuration = GossipSimulationConfiguration(
             nodes: 1000,
             degree: 20,
-            publishes: 5,
+            publishes: 3,
             loss: loss,
             adversaryFraction: adversaries,
             seed: 42
