@@ -304,23 +304,32 @@ struct SimulatedGossipNetwork {
             rpc.messages = []
             guard !rpc.isEmpty else { return }
         }
+        let whole = rpc.encoded()
+        guard Self.uvarintLength(whole.count) + whole.count > self.configuration.router.maxSendSize else {
+            self.transmit(whole, from: node, to: target, latency: latency)
+            return
+        }
         let parts: [GossipSubRPC]
         do {
             parts = try rpc.split(maxFrameSize: self.configuration.router.maxSendSize)
         } catch {
             preconditionFailure("the router only queues RPC parts that fit its send limit: \(error)")
         }
-        let lossy = self.configuration.loss > 0 && self.now >= self.configuration.warmUp.nanoseconds
         for part in parts {
-            let body = part.encoded()
-            self.bytesSent[node] += Self.uvarintLength(body.count) + body.count
-            self.framesSent += 1
-            if lossy && self.rng.nextUnit() < self.configuration.loss {
-                self.framesLost += 1
-                continue
-            }
-            self.queue.schedule(at: self.now + latency, .frame(from: Int32(node), to: target, bytes: body))
+            self.transmit(part.encoded(), from: node, to: target, latency: latency)
         }
+    }
+
+    /// Counts one frame and puts it on the link unless it is lost.
+    private mutating func transmit(_ body: [UInt8], from node: Int, to target: Int32, latency: Int64) {
+        self.bytesSent[node] += Self.uvarintLength(body.count) + body.count
+        self.framesSent += 1
+        let lossy = self.configuration.loss > 0 && self.now >= self.configuration.warmUp.nanoseconds
+        if lossy && self.rng.nextUnit() < self.configuration.loss {
+            self.framesLost += 1
+            return
+        }
+        self.queue.schedule(at: self.now + latency, .frame(from: Int32(node), to: target, bytes: body))
     }
 
     static func uvarintLength(_ value: Int) -> Int {
