@@ -13,6 +13,16 @@ func milliseconds(_ duration: Duration) -> Double {
     return Double(parts.seconds) * 1_000 + Double(parts.attoseconds) / 1e15
 }
 
+// `PhantomTrailBenchmarks <name>` runs one libp2p benchmark (see P2PBenchmarks.swift); no name: the insights figures.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let name = arguments.first, name != "insights" {
+    guard try await runP2PBenchmark(name, arguments: arguments) else {
+        print("unknown benchmark \(name): use insights, handshakes, upgrades, throughput [--peer <addr>], memory, p2p")
+        exit(2)
+    }
+    exit(0)
+}
+
 let clock = ContinuousClock()
 
 // 1. Estimating every statistic from 100,000 reports.

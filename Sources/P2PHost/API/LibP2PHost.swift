@@ -94,6 +94,9 @@ public final class LibP2PHost: Service, Sendable {
         self.setHandler(protocol: Ping.protocolID) { stream in
             try await Ping.respond(on: stream)
         }
+        self.setHandler(protocol: Perf.protocolID) { stream in
+            try await Perf.respond(on: stream)
+        }
     }
 
     // MARK: Public API
