@@ -57,7 +57,7 @@ let package = Package(
         // Transports, upgrade pipeline, identify, ping, connection manager and the async Host.
         .target(
             name: "P2PHost",
-            dependencies: ["P2PCore", "P2PNoise", "P2PYamux", nioCore, nioPosix, logging, serviceLifecycle],
+            dependencies: ["P2PCore", "P2PNoise", "P2PYamux", nioCore, nioPosix, crypto, logging, serviceLifecycle],
             swiftSettings: upcomingFeatures
         ),
 
