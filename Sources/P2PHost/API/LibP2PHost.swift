@@ -628,7 +628,8 @@ public final class LibP2PHost: Service, Sendable {
                     }
                 }
             }
-            // The connection closed (handlers end as their streams close).
+            // The connection closed: stop a pending identify (handlers end as their streams close).
+            group.cancelAll()
         }
         let lastForPeer = self.state.withLock { state -> Bool in
             state.connections[connection.id] = nil
