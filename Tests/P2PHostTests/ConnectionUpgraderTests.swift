@@ -105,7 +105,7 @@ struct ConnectionUpgraderTests {
         let (_, dialed, accepted) = try Self.upgradePair()
         let dialerSide = try #require(dialed.value)
         let listenerSide = try #require(accepted.value)
-        #expect(dialerSide.streams.idleSince != nil)
+        #expect(dialerSide.streams.openStreams == 0)
         #expect(dialerSide.remotePeer == PeerID(publicKey: Self.listenerKey.publicKey))
         #expect(listenerSide.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
     }
@@ -133,8 +133,8 @@ struct ConnectionUpgraderTests {
         #expect(received.protocolID == "/echo/1")
         #expect(received.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
         // Both ends count the open stream, so neither connection is idle.
-        #expect(dialerSide.streams.idleSince == nil)
-        #expect(listenerSide.streams.idleSince == nil)
+        #expect(dialerSide.streams.openStreams == 1)
+        #expect(listenerSide.streams.openStreams == 1)
     }
 
     @Test("A stream for a protocol the listener lacks fails with no common protocol")

@@ -19,7 +19,8 @@ public struct HostConfiguration: Sendable {
     public var maxConnections: Int
     /// How long a stream's multistream-select negotiation may take.
     public var streamNegotiationTimeout: TimeAmount
-    /// Closes a connection after this long without an open stream; `nil` keeps idle connections.
+    /// Closes a connection after this long without an open stream (5 minutes by default; connections to peers kept
+    /// with ``LibP2PHost/keepConnected(to:)`` stay); `nil` keeps idle connections.
     public var idleTimeout: Duration?
     /// Yamux limits, windows and keepalive (its inbound stream initializer is set by the host).
     public var yamux: YamuxConfiguration
@@ -33,7 +34,7 @@ public struct HostConfiguration: Sendable {
         maxPendingHandshakes: Int = 64,
         maxConnections: Int = 256,
         streamNegotiationTimeout: TimeAmount = .seconds(10),
-        idleTimeout: Duration? = nil,
+        idleTimeout: Duration? = .seconds(300),
         yamux: YamuxConfiguration = YamuxConfiguration()
     ) {
         self.idleTimeout = idleTimeout

@@ -13,6 +13,8 @@ public import ServiceLifecycle
 /// until cancelled or a graceful shutdown). ``events`` reports connections, identify results and errors; it has
 /// one consumer. There is at most one connection per peer: ``dial(_:)`` reuses it, and when both sides dial at once
 /// both keep the same one. With ``HostConfiguration/idleTimeout`` a connection without open streams is closed.
+/// Peers marked with ``keepConnected(to:)`` are redialed with exponential backoff and jitter when their connection
+/// drops (a ``ConnectionManager`` task, timed by the injected clock).
 ///
 /// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). Each
 /// connection is served by a child task of one serving task that ``start()`` creates and ``shutdown()`` awaits.
@@ -35,6 +37,7 @@ public final class LibP2PHost: Service, Sendable {
     private let newConnections: AsyncStream<HostConnection>
     private let newConnectionsContinuation: AsyncStream<HostConnection>.Continuation
     private let state: LockedState<State>
+    private let manager: ConnectionManager
 
     private enum Phase {
         case idle
@@ -60,11 +63,13 @@ public final class LibP2PHost: Service, Sendable {
     ///   - configuration: listen addresses, timeouts and limits.
     ///   - eventLoopGroup: the NIO loops for sockets (`nil`: NIOPosix's shared singleton).
     ///   - logger: receives `trace`/`debug` records with `p2p.peer`, `p2p.conn`, `p2p.stream`, `p2p.protocol`.
+    ///   - clock: times the idle timeout and redials (a manual clock in tests).
     public init(
         identity: PrivateKey,
         configuration: HostConfiguration = HostConfiguration(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
-        logger: Logger = Logger(label: "p2p.host", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "p2p.host", factory: { _ in SwiftLogNoOpLogHandler() }),
+        clock: any Clock<Duration> = ContinuousClock()
     ) throws {
         self.identity = identity
         self.peerID = PeerID(publicKey: identity.publicKey)
@@ -79,6 +84,13 @@ public final class LibP2PHost: Service, Sendable {
         (self.newConnections, self.newConnectionsContinuation) = AsyncStream<HostConnection>.makeStream()
         let state = LockedState(State())
         self.state = state
+        self.manager = ConnectionManager(
+            machine: ConnectionManagerStateMachine(
+                idleTimeout: configuration.idleTimeout.map(ElapsedClock.timeAmount),
+                maxConnections: configuration.maxConnections
+            ),
+            clock: clock
+        )
         self.upgrader = ConnectionUpgrader(
             noise: try NoiseConfiguration(localIdentity: identity),
             yamux: configuration.yamux,
@@ -124,6 +136,34 @@ public final class LibP2PHost: Service, Sendable {
     /// The latest identify result of `peer`, if any.
     public func identifyResult(of peer: PeerID) -> IdentifyMessage? {
         self.state.withLock { $0.identified[peer] }
+    }
+
+    /// Keeps a connection to the peer at `address` (which must end in `/p2p/<id>`): dials it now if not connected,
+    /// redials with exponential backoff (1 s doubling to 5 minutes, full jitter) whenever it drops, and never closes
+    /// it for idleness. Returns the peer's ID.
+    @discardableResult
+    public func keepConnected(to address: Multiaddr) throws -> PeerID {
+        guard let peer = address.peerID else {
+            throw P2PHostError(.unsupportedAddress, "cannot keep \(address) connected: it has no /p2p/<peer ID>")
+        }
+        guard address.tcpSocketAddress != nil else {
+            throw P2PHostError(.unsupportedAddress, "cannot keep \(address) connected: only /ip4 or /ip6 with /tcp")
+        }
+        self.manager.keep(peer, addresses: [address])
+        return peer
+    }
+
+    /// Stops keeping `peer` connected: no more redials (an open connection stays until idle or closed).
+    public func stopKeeping(_ peer: PeerID) {
+        self.manager.unkeep(peer)
+    }
+
+    /// Closes every connection to `peer` (Yamux Go Away first). A kept peer is redialed.
+    public func disconnect(from peer: PeerID) {
+        let connections = self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer } }
+        for connection in connections {
+            connection.close()
+        }
     }
 
     /// Binds the listen addresses and starts serving connections.
@@ -403,6 +443,7 @@ public final class LibP2PHost: Service, Sendable {
             connection.close()
         }
         self.newConnectionsContinuation.finish()
+        self.manager.finish()
         return serving
     }
 
@@ -508,6 +549,10 @@ public final class LibP2PHost: Service, Sendable {
                 "p2p.peer": "\(connection.remotePeer)", "p2p.conn": "\(connection.id)", "p2p.direction": "\(direction)",
             ]
         )
+        self.manager.connectionOpened(peer: connection.remotePeer)
+        connection.streams.observe { [manager = self.manager, peer = connection.remotePeer] openStreams in
+            manager.streamCountChanged(peer: peer, openStreams: openStreams)
+        }
         if outcome.first {
             self.eventContinuation.yield(
                 .peerConnected(peer: connection.remotePeer, direction: direction, address: address)
@@ -534,6 +579,12 @@ public final class LibP2PHost: Service, Sendable {
 
     private func serve() async {
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.manager.run(
+                    dial: { address in _ = try await self.dial(address) },
+                    close: { peer in self.disconnect(from: peer) }
+                )
+            }
             for await connection in self.newConnections {
                 group.addTask { await self.serve(connection) }
             }
@@ -562,11 +613,6 @@ public final class LibP2PHost: Service, Sendable {
                     )
                 }
             }
-            if let idleTimeout = self.configuration.idleTimeout {
-                group.addTask {
-                    await Self.closeWhenIdle(connection, after: idleTimeout, logger: logger)
-                }
-            }
             for await stream in connection.inboundStreams {
                 let handler = self.state.withLock { $0.handlers[stream.protocolID] }
                 guard let handler else {
@@ -585,7 +631,7 @@ public final class LibP2PHost: Service, Sendable {
                     }
                 }
             }
-            // The connection closed: stop the idle timer (handlers end as their streams close).
+            // The connection closed: stop a pending identify (handlers end as their streams close).
             group.cancelAll()
         }
         let lastForPeer = self.state.withLock { state -> Bool in
@@ -598,25 +644,8 @@ public final class LibP2PHost: Service, Sendable {
         }
         logger.debug("connection closed")
         if lastForPeer {
+            self.manager.connectionClosed(peer: connection.remotePeer)
             self.eventContinuation.yield(.peerDisconnected(peer: connection.remotePeer))
-        }
-    }
-
-    /// Closes `connection` once it has had no open stream for `timeout`; returns when cancelled.
-    private static func closeWhenIdle(_ connection: HostConnection, after timeout: Duration, logger: Logger) async {
-        let clock = ContinuousClock()
-        while !Task.isCancelled {
-            let wakeUp = (connection.streams.idleSince ?? clock.now).advanced(by: timeout)
-            do {
-                try await clock.sleep(until: wakeUp)
-            } catch {
-                return
-            }
-            if let idleSince = connection.streams.idleSince, idleSince.advanced(by: timeout) <= clock.now {
-                logger.debug("closing idle connection")
-                connection.close()
-                return
-            }
         }
     }
 

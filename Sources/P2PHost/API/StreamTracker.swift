@@ -1,29 +1,41 @@
 import NIOCore
 
-/// Counts a connection's open streams and remembers when the last one closed, for the idle timeout.
+/// Counts a connection's open streams and reports each change to an observer (the connection manager's idle
+/// tracking); it reads no clock.
 final class StreamTracker: Sendable {
-    private struct Activity {
+    private struct Tracking {
         var open = 0
-        var idleSince = ContinuousClock.now
+        var observer: (@Sendable (Int) -> Void)?
     }
 
-    private let activity = LockedState(Activity())
+    private let tracking = LockedState(Tracking())
 
     /// Counts `channel` as open until its close future completes.
     func track(_ channel: any Channel) {
-        self.activity.withLock { $0.open += 1 }
+        self.change(by: 1)
         channel.closeFuture.whenComplete { _ in
-            self.activity.withLock { activity in
-                activity.open -= 1
-                if activity.open == 0 {
-                    activity.idleSince = ContinuousClock.now
-                }
-            }
+            self.change(by: -1)
         }
     }
 
-    /// When the connection became idle, or `nil` while a stream is open.
-    var idleSince: ContinuousClock.Instant? {
-        self.activity.withLock { $0.open == 0 ? $0.idleSince : nil }
+    /// Calls `observer` with the open stream count now and after every change.
+    func observe(_ observer: @escaping @Sendable (Int) -> Void) {
+        // Called under the lock so counts arrive in order (the observer takes only its own, unrelated lock).
+        self.tracking.withLock { tracking in
+            tracking.observer = observer
+            observer(tracking.open)
+        }
+    }
+
+    /// The number of open streams.
+    var openStreams: Int {
+        self.tracking.withLock { $0.open }
+    }
+
+    private func change(by delta: Int) {
+        self.tracking.withLock { tracking in
+            tracking.open += delta
+            tracking.observer?(tracking.open)
+        }
     }
 }
