@@ -3,7 +3,7 @@
 /// Compare errors by ``code``; ``message`` is for people and may change. Two errors are equal when
 /// their codes are equal. Every failure caused by bytes or text from outside (a peer, a user, a file)
 /// is reported with this type and never traps.
-public struct P2PCoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct P2PCoreError: CodedError {
     /// What went wrong, in a form that code can switch over.
     public enum Code: Hashable, Sendable {
         /// A varint did not end within its maximum length (9 bytes for multiformats varints).
@@ -44,14 +44,6 @@ public struct P2PCoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case timedOut
     }
 
-    /// Where an error was created in our source code.
-    public struct SourceLocation: Hashable, Sendable {
-        /// The `#fileID` of the throw site.
-        public var fileID: String
-        /// The line of the throw site.
-        public var line: Int
-    }
-
     /// The kind of failure.
     public let code: Code
     /// A human-readable explanation naming the problem.
@@ -59,7 +51,7 @@ public struct P2PCoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The error that caused this one, if any.
     public let underlying: (any Error & Sendable)?
     /// Where the error was created.
-    public let location: SourceLocation
+    public let location: ErrorSourceLocation
 
     /// Creates an error. Prefer the static factories of each area.
     public init(
@@ -72,25 +64,7 @@ public struct P2PCoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.underlying = underlying
-        self.location = SourceLocation(fileID: fileID, line: line)
+        self.location = ErrorSourceLocation(fileID: fileID, line: line)
     }
 
-    /// A one-line description: code, message and, if present, the underlying error.
-    public var description: String {
-        var text = "P2PCoreError.\(self.code): \(self.message)"
-        if let underlying = self.underlying {
-            text += " (caused by: \(underlying))"
-        }
-        return text
-    }
-
-    /// Errors are equal when their codes are equal.
-    public static func == (lhs: P2PCoreError, rhs: P2PCoreError) -> Bool {
-        lhs.code == rhs.code
-    }
-
-    /// Hashes the code only, consistent with ``==(_:_:)``.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.code)
-    }
 }

@@ -1,8 +1,10 @@
+public import P2PCore
+
 /// The one error type thrown by ``P2PGossipSub``.
 ///
 /// Compare errors by ``code``; ``message`` is for people and may change. Two errors are equal when their
 /// codes are equal. Bytes from a peer never trap: every problem with them is reported with this type.
-public struct GossipSubError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct GossipSubError: CodedError {
     /// What went wrong, in a form that code can switch over.
     public enum Code: Hashable, Sendable {
         /// An RPC (or one of its parts) is not valid protobuf or breaks the RPC schema.
@@ -19,14 +21,6 @@ public struct GossipSubError: Error, Hashable, Sendable, CustomStringConvertible
         case invalidConfiguration
     }
 
-    /// Where an error was created in our source code.
-    public struct SourceLocation: Hashable, Sendable {
-        /// The `#fileID` of the throw site.
-        public var fileID: String
-        /// The line of the throw site.
-        public var line: Int
-    }
-
     /// The kind of failure.
     public let code: Code
     /// A human-readable explanation naming the problem.
@@ -34,7 +28,7 @@ public struct GossipSubError: Error, Hashable, Sendable, CustomStringConvertible
     /// The error that caused this one, if any.
     public let underlying: (any Error & Sendable)?
     /// Where the error was created.
-    public let location: SourceLocation
+    public let location: ErrorSourceLocation
 
     /// Creates an error.
     public init(
@@ -47,25 +41,7 @@ public struct GossipSubError: Error, Hashable, Sendable, CustomStringConvertible
         self.code = code
         self.message = message
         self.underlying = underlying
-        self.location = SourceLocation(fileID: fileID, line: line)
+        self.location = ErrorSourceLocation(fileID: fileID, line: line)
     }
 
-    /// A one-line description: code, message and, if present, the underlying error.
-    public var description: String {
-        var text = "GossipSubError.\(self.code): \(self.message)"
-        if let underlying = self.underlying {
-            text += " (caused by: \(underlying))"
-        }
-        return text
-    }
-
-    /// Errors are equal when their codes are equal.
-    public static func == (lhs: GossipSubError, rhs: GossipSubError) -> Bool {
-        lhs.code == rhs.code
-    }
-
-    /// Hashes the code only, consistent with ``==(_:_:)``.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.code)
-    }
 }

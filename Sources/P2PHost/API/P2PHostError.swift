@@ -1,7 +1,9 @@
+public import P2PCore
+
 /// The error of the P2PHost module: transports, the upgrade pipeline, identify, ping and the ``LibP2PHost``.
 ///
 /// Compare errors by ``code``; the message names the problem for people.
-public struct P2PHostError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct P2PHostError: CodedError {
     /// What went wrong, in a form that code can switch over.
     public enum Code: Hashable, Sendable {
         /// A multiaddr that this host cannot listen on or dial (not ip4/ip6 + tcp).
@@ -32,14 +34,6 @@ public struct P2PHostError: Error, Hashable, Sendable, CustomStringConvertible {
         case notRunning
     }
 
-    /// Where an error was created in our source code.
-    public struct SourceLocation: Hashable, Sendable {
-        /// The `#fileID` of the throw site.
-        public var fileID: String
-        /// The line of the throw site.
-        public var line: Int
-    }
-
     /// The kind of failure.
     public let code: Code
     /// A human-readable explanation naming the problem.
@@ -47,7 +41,7 @@ public struct P2PHostError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The error that caused this one, if any.
     public let underlying: (any Error & Sendable)?
     /// Where the error was created.
-    public let location: SourceLocation
+    public let location: ErrorSourceLocation
 
     /// Creates an error.
     public init(
@@ -60,25 +54,9 @@ public struct P2PHostError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.underlying = underlying
-        self.location = SourceLocation(fileID: fileID, line: line)
+        self.location = ErrorSourceLocation(fileID: fileID, line: line)
     }
 
-    /// A one-line description: the message and, if present, the underlying error.
-    public var description: String {
-        var text = self.message
-        if let underlying = self.underlying {
-            text += " (\(underlying))"
-        }
-        return text
-    }
-
-    /// Errors are equal when their codes are equal.
-    public static func == (lhs: P2PHostError, rhs: P2PHostError) -> Bool {
-        lhs.code == rhs.code
-    }
-
-    /// Hashes the code only, consistent with ``==(_:_:)``.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.code)
-    }
+    /// Host errors read as their message alone (the CLI prints them as the one-line reason).
+    public var descriptionPrefix: String { "" }
 }
