@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "P2PCoreTests",
-            dependencies: ["P2PCore", nioCore, nioEmbedded],
+            dependencies: ["P2PCore", "TestSupport", nioCore, nioEmbedded],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
@@ -106,12 +106,14 @@ let package = Package(
         ),
         .testTarget(
             name: "P2PYamuxTests",
-            dependencies: ["P2PYamux", nioCore, nioEmbedded],
+            dependencies: ["P2PYamux", "TestSupport", nioCore, nioEmbedded],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "P2PHostTests",
-            dependencies: ["P2PHost", "P2PCore", "P2PNoise", "P2PYamux", nioCore, nioEmbedded, nioPosix],
+            dependencies: [
+                "P2PHost", "P2PCore", "P2PNoise", "P2PYamux", "TestSupport", nioCore, nioEmbedded, nioPosix,
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

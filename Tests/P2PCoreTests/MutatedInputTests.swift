@@ -1,23 +1,11 @@
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import P2PCore
 
-/// A small deterministic generator (SplitMix64), so every run sees the same inputs.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Returns `bytes` with one random mutation: flip a bit, drop a byte, insert a byte, or truncate.
-private func mutate(_ bytes: [UInt8], using rng: inout SeededGenerator) -> [UInt8] {
+private func mutate(_ bytes: [UInt8], using rng: inout SplitMix64) -> [UInt8] {
     var bytes = bytes
     switch Int.random(in: 0..<4, using: &rng) {
     case 0 where !bytes.isEmpty:
@@ -38,7 +26,7 @@ struct MutatedInputTests {
 
     @Test("Binary multiaddrs and peer IDs either fail cleanly or round-trip byte for byte")
     func binaryDecoders() {
-        var rng = SeededGenerator(state: 1)
+        var rng = SplitMix64(seed: 1)
         let seeds = MultiaddrTests.roundTrips.map { hex($0.1) }
         var accepted = 0
         for _ in 0..<Self.iterations {
@@ -65,7 +53,7 @@ struct MutatedInputTests {
 
     @Test("Text multiaddrs and peer IDs either fail cleanly or print back to an equal value")
     func textDecoders() {
-        var rng = SeededGenerator(state: 2)
+        var rng = SplitMix64(seed: 2)
         let seeds = MultiaddrTests.roundTrips.map { Array($0.0.utf8) } + [Array(KeyVectors.ed25519PeerIDCID.utf8)]
         for _ in 0..<Self.iterations {
             let seed = seeds[Int.random(in: 0..<seeds.count, using: &rng)]
@@ -82,7 +70,7 @@ struct MutatedInputTests {
 
     @Test("multistream-select machines survive mutated transcripts, drip-fed or whole")
     func multistreamMachines() {
-        var rng = SeededGenerator(state: 3)
+        var rng = SplitMix64(seed: 3)
         let transcripts = [
             hex(MultistreamVectors.header + MultistreamVectors.noise),
             hex(MultistreamVectors.header + MultistreamVectors.na + MultistreamVectors.yamux),

@@ -1,6 +1,7 @@
 import NIOCore
 import P2PCore
 import P2PGossipSub
+import TestSupport
 import Testing
 
 /// Collects what a driver hands to the application and the network.
@@ -46,7 +47,7 @@ struct GossipSubDriverTests {
         let me = PeerID(publicKey: key.publicKey)
         return GossipSubDriver(
             router: try GossipSubRouter(localKey: key),
-            rng: SeededGenerator(seed: 7),
+            rng: SplitMix64(seed: 7),
             now: { at(0) },
             send: { _, bytes in
                 await recorder.sent(bytes.readableBytes)

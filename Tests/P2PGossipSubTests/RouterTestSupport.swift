@@ -1,18 +1,19 @@
 import NIOCore
 import P2PCore
 import P2PGossipSub
+import TestSupport
 
 /// Builds a router and feeds it peers, in the style of rust-libp2p's gossipsub behaviour tests.
 struct RouterHarness {
     var router: GossipSubRouter
-    var rng: SeededGenerator
+    var rng: SplitMix64
     var now = at(0)
 
     static let localKey = fixedKey(200)
 
     init(configuration: GossipSubConfiguration = GossipSubConfiguration(), seed: UInt64 = 1) throws {
         self.router = try GossipSubRouter(localKey: Self.localKey, configuration: configuration)
-        self.rng = SeededGenerator(seed: seed)
+        self.rng = SplitMix64(seed: seed)
     }
 
     /// Connects peers `range` (keys `fixedKey(n)`), each subscribed to `topics`.

@@ -2,23 +2,6 @@ import NIOCore
 import P2PCore
 import P2PGossipSub
 
-/// A small deterministic generator (SplitMix64) so router tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A fixed Ed25519 key whose seed is `n` repeated.
 func fixedKey(_ n: UInt8) -> PrivateKey {
     try! PrivateKey(ed25519Seed: [UInt8](repeating: n, count: 32))

@@ -1,21 +1,9 @@
 import NIOCore
 import P2PCore
+import TestSupport
 import Testing
 
 @testable import P2PHost
-
-/// A deterministic generator (splitmix64) so jitter is reproducible.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A generator that always returns the largest value, so every jittered delay equals its ceiling.
 private struct MaximumGenerator: RandomNumberGenerator {
@@ -64,7 +52,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("Redials after failures wait a jittered delay within the growing ceiling")
     func jitterWithinBounds() throws {
         var machine = ConnectionManagerStateMachine()
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let remote = try peer(1)
         machine.keep(remote, addresses: [try address(4001)], now: start)
         var now = start
@@ -89,7 +77,7 @@ struct ConnectionManagerStateMachineTests {
         #expect(Set(delays.map(\.nanoseconds)).count > 1)
         // The same seed gives the same sequence.
         var replay = ConnectionManagerStateMachine()
-        var replayGenerator = SeededGenerator(state: 7)
+        var replayGenerator = SplitMix64(seed: 7)
         replay.keep(remote, addresses: [try address(4001)], now: start)
         _ = replay.timerFired(now: start)
         replay.dialFailed(peer: remote, now: start, using: &replayGenerator)
@@ -118,7 +106,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("Dials rotate through the kept addresses")
     func addressRotation() throws {
         var machine = ConnectionManagerStateMachine()
-        var generator = SeededGenerator(state: 1)
+        var generator = SplitMix64(seed: 1)
         let remote = try peer(1)
         let addresses = [try address(4001), try address(4002)]
         machine.keep(remote, addresses: addresses, now: start)
@@ -152,7 +140,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("Unkeeping a peer cancels its pending redial")
     func unkeepCancels() throws {
         var machine = ConnectionManagerStateMachine()
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         let remote = try peer(1)
         machine.keep(remote, addresses: [try address(4001)], now: start)
         _ = machine.timerFired(now: start)
@@ -168,7 +156,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("A dial in flight that fails after unkeep is not retried")
     func unkeepDuringDial() throws {
         var machine = ConnectionManagerStateMachine()
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         let remote = try peer(1)
         machine.keep(remote, addresses: [try address(4001)], now: start)
         #expect(machine.timerFired(now: start).count == 1)
@@ -231,7 +219,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("Redials respect the connection limit and resume when a slot frees")
     func connectionLimit() throws {
         var machine = ConnectionManagerStateMachine(idleTimeout: nil, maxConnections: 2)
-        var generator = SeededGenerator(state: 9)
+        var generator = SplitMix64(seed: 9)
         let (a, b, c) = (try peer(1), try peer(2), try peer(3))
         machine.connectionOpened(peer: a, now: start)
         machine.keep(b, addresses: [try address(4002)], now: start)
@@ -259,7 +247,7 @@ struct ConnectionManagerStateMachineTests {
     @Test("A due redial of a peer that reconnected meanwhile is dropped")
     func reconnectedMeanwhile() throws {
         var machine = ConnectionManagerStateMachine(idleTimeout: nil)
-        var generator = SeededGenerator(state: 5)
+        var generator = SplitMix64(seed: 5)
         let remote = try peer(1)
         machine.keep(remote, addresses: [try address(4001)], now: start)
         _ = machine.timerFired(now: start)

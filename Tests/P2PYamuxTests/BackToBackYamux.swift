@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import P2PYamux
+import TestSupport
 
 @testable import P2PYamux
 

@@ -1,5 +1,6 @@
 import Foundation
 import PrivacyCore
+import TestSupport
 import Testing
 
 @Suite("Epochs")
@@ -62,7 +63,7 @@ struct EpochPlanTests {
     }
 
     static func plan(_ settings: P2PSettings, seed: UInt64, schedule: EpochSchedule = .weekly) -> EpochPlan {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return EpochPlan(
             epoch: 2968,
             schedule: schedule,
@@ -124,7 +125,7 @@ struct EpochPlanTests {
         let settings = try P2PSettings(joinPrivacyNetwork: true, shareAnonymousData: true)
         let schedule = EpochSchedule.weekly
         let truth = Self.truth(settings: settings)
-        var rng = SeededGenerator(seed: 99)
+        var rng = SplitMix64(seed: 99)
         var typeCounts: [ReportType: Int] = [:]
         var timeBins = [Int](repeating: 0, count: 10)
         let plans = 8000

@@ -1,5 +1,6 @@
 import Foundation
 import PrivacyCore
+import TestSupport
 import Testing
 
 @Suite("Proof of work")
@@ -23,7 +24,7 @@ struct ProofOfWorkTests {
 
     @Test("A minted envelope verifies and is admitted in its epoch and the next")
     func mintAndVerify() throws {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let minted = try ProofOfWork.mint(Self.envelope, parameters: Self.cheap, using: &rng)
         #expect(ProofOfWork.verify(minted, parameters: Self.cheap))
         #expect(ProofOfWork.leadingZeroBits(of: ProofOfWork.work(for: minted, parameters: Self.cheap)) >= 6)
@@ -47,7 +48,7 @@ struct ProofOfWorkTests {
         let settings = try P2PSettings(joinPrivacyNetwork: true, shareAnonymousData: true, shareRegionalData: true)
         let now = EpochSchedule.origin.addingTimeInterval(600 * 3000 + 42)
         let summary = try anonymizeForP2P(report, settings: settings, now: now)
-        var rng = SeededGenerator(seed: 15)
+        var rng = SplitMix64(seed: 15)
         let epoch = try Self.cheap.schedule.epoch(containing: now)
         let plan = EpochPlan(
             epoch: epoch,
@@ -72,7 +73,7 @@ struct ProofOfWorkTests {
 
     @Test("Work is bound to the network parameters and to the envelope's content")
     func binding() throws {
-        var rng = SeededGenerator(seed: 12)
+        var rng = SplitMix64(seed: 12)
         let strict = try NetworkParameters(
             label: "test",
             epochLengthSeconds: 600,
@@ -116,7 +117,7 @@ struct ProofOfWorkTests {
 
     @Test("Minting stops when asked to, or after the allowed attempts")
     func interruptible() throws {
-        var rng = SeededGenerator(seed: 13)
+        var rng = SplitMix64(seed: 13)
         let impossible = try NetworkParameters(
             label: "test",
             epochLengthSeconds: 600,
@@ -145,7 +146,7 @@ struct ProofOfWorkTests {
             scryptCostLog2: 4
         )
         let task = Task {
-            var rng = SeededGenerator(seed: 14)
+            var rng = SplitMix64(seed: 14)
             return try await ProofOfWork.mint(Self.envelope, parameters: impossible, using: &rng)
         }
         task.cancel()

@@ -1,21 +1,6 @@
 import Foundation
 import PrivacyCore
 
-/// SplitMix64: a small seeded generator so every randomized test is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A secret whose bytes are all `byte`.
 func fixedSecret(_ byte: UInt8) -> RandomizerSecret {
     try! RandomizerSecret(bytes: [UInt8](repeating: byte, count: RandomizerSecret.byteCount))

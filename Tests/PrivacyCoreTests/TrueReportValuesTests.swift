@@ -1,5 +1,6 @@
 import Foundation
 import PrivacyCore
+import TestSupport
 import Testing
 
 @Suite("True report values")
@@ -56,7 +57,7 @@ struct TrueReportValuesTests {
     func toolAndRegion() throws {
         let report = PrivacyReport(score: 95, events: [], tools: [.uBlockOrigin], region: .oceania)
         let hidden = try anonymizeForP2P(report, settings: P2PSettings(), now: Date(timeIntervalSince1970: 0))
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix64(seed: 5)
         #expect(
             TrueReportValues(report: report, summary: hidden).wireReport(
                 .regionGrade,

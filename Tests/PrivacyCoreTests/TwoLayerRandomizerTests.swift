@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import PrivacyCore
@@ -83,7 +84,7 @@ struct TwoLayerRandomizerBehaviourTests {
     @Test("Different secrets give different permanent responses for some value")
     func secretsMatter() {
         let randomizer = ReportType.category.twoLayerRandomizer
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         var outputs: Set<Int> = []
         for _ in 0..<200 {
             let secret = RandomizerSecret.generate(using: &rng)
@@ -97,7 +98,7 @@ struct TwoLayerRandomizerBehaviourTests {
     @Test("Tool questions have independent permanent responses")
     func toolQuestionsDiffer() {
         let randomizer = ReportType.tool.twoLayerRandomizer
-        var rng = SeededGenerator(seed: 2)
+        var rng = SplitMix64(seed: 2)
         var differing = 0
         for _ in 0..<200 {
             let secret = RandomizerSecret.generate(using: &rng)
@@ -132,10 +133,10 @@ struct TwoLayerRandomizerAuditTests {
     static func sample(
         _ type: ReportType,
         samplesPerValue: Int,
-        draw: (Int, inout SeededGenerator) -> Int
+        draw: (Int, inout SplitMix64) -> Int
     ) -> [[Int]] {
         let k = type.domainSize
-        var rng = SeededGenerator(seed: 0xA0D1 &+ UInt64(type.index))
+        var rng = SplitMix64(seed: 0xA0D1 &+ UInt64(type.index))
         var counts = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         for input in 0..<k {
             for _ in 0..<samplesPerValue {

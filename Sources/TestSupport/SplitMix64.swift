@@ -1,0 +1,20 @@
+/// SplitMix64: the smallest seeded generator, for tests that need reproducible bytes or choices.
+/// Not for cryptographic use. ``SeededGenerator`` (xoshiro256**) is the better generator for
+/// statistical simulations.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Creates a generator whose whole output is determined by `seed`.
+    public init(seed: UInt64) {
+        self.state = seed
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
