@@ -12,6 +12,22 @@ struct YamuxHandlerTests {
         return configuration
     }
 
+    /// Records every inbound stream of `configuration` in `recorders`; with `autoRead` off the streams
+    /// read only when a test asks them to.
+    static func recordInbound(
+        _ recorders: Recorders,
+        into configuration: inout YamuxConfiguration,
+        echo: Bool = false,
+        autoRead: Bool = true
+    ) {
+        configuration.inboundStreamInitializer = { channel in
+            let recorder = StreamRecorder(echo: echo)
+            recorders.append(recorder)
+            guard !autoRead else { return channel.addRecorder(recorder) }
+            return channel.setOption(ChannelOptions.autoRead, value: false).flatMap { channel.addRecorder(recorder) }
+        }
+    }
+
     /// A server configuration whose inbound streams echo everything and half-close after the peer's FIN.
     static func echoServer(
         _ recorders: Recorders,
@@ -20,11 +36,7 @@ struct YamuxHandlerTests {
         -> YamuxConfiguration
     {
         var configuration = base
-        configuration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder(echo: true)
-            recorders.append(recorder)
-            return channel.addRecorder(recorder)
-        }
+        Self.recordInbound(recorders, into: &configuration, echo: true)
         return configuration
     }
 
@@ -106,11 +118,7 @@ struct YamuxHandlerTests {
     func flowControlBackpressure() throws {
         let recorders = Recorders()
         var serverConfiguration = Self.noKeepalive()
-        serverConfiguration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder()
-            recorders.append(recorder)
-            return channel.setOption(ChannelOptions.autoRead, value: false).flatMap { channel.addRecorder(recorder) }
-        }
+        Self.recordInbound(recorders, into: &serverConfiguration, autoRead: false)
         var clientConfiguration = Self.noKeepalive()
         clientConfiguration.outboundBufferHighWatermark = 512 * 1024
         clientConfiguration.outboundBufferLowWatermark = 128 * 1024
@@ -148,11 +156,7 @@ struct YamuxHandlerTests {
         let recorders = Recorders()
         var serverConfiguration = Self.noKeepalive()
         serverConfiguration.initialReceiveWindow = 1024 * 1024
-        serverConfiguration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder()
-            recorders.append(recorder)
-            return channel.setOption(ChannelOptions.autoRead, value: false).flatMap { channel.addRecorder(recorder) }
-        }
+        Self.recordInbound(recorders, into: &serverConfiguration, autoRead: false)
         let pair = try BackToBackYamux(
             clientConfiguration: Self.noKeepalive(),
             serverConfiguration: serverConfiguration
@@ -172,11 +176,7 @@ struct YamuxHandlerTests {
     func closeImpliesFlush() throws {
         let recorders = Recorders()
         var serverConfiguration = Self.noKeepalive()
-        serverConfiguration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder()
-            recorders.append(recorder)
-            return channel.addRecorder(recorder)
-        }
+        Self.recordInbound(recorders, into: &serverConfiguration)
         let pair = try BackToBackYamux(
             clientConfiguration: Self.noKeepalive(),
             serverConfiguration: serverConfiguration
@@ -204,11 +204,7 @@ struct YamuxHandlerTests {
     func readAfterCloseIsDiscarded() throws {
         let recorders = Recorders()
         var serverConfiguration = Self.noKeepalive()
-        serverConfiguration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder()
-            recorders.append(recorder)
-            return channel.addRecorder(recorder)
-        }
+        Self.recordInbound(recorders, into: &serverConfiguration)
         let pair = try BackToBackYamux(
             clientConfiguration: Self.noKeepalive(),
             serverConfiguration: serverConfiguration
@@ -281,11 +277,7 @@ struct YamuxHandlerTests {
         let recorders = Recorders()
         var serverConfiguration = Self.noKeepalive()
         serverConfiguration.maximumBufferedBytes = 300 * 1024
-        serverConfiguration.inboundStreamInitializer = { channel in
-            let recorder = StreamRecorder()
-            recorders.append(recorder)
-            return channel.setOption(ChannelOptions.autoRead, value: false).flatMap { channel.addRecorder(recorder) }
-        }
+        Self.recordInbound(recorders, into: &serverConfiguration, autoRead: false)
         let pair = try BackToBackYamux(
             clientConfiguration: Self.noKeepalive(),
             serverConfiguration: serverConfiguration
