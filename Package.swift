@@ -16,6 +16,9 @@ let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", packa
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 
 let package = Package(
     name: "phantom-trail-community",
@@ -28,6 +31,9 @@ let package = Package(
         .library(name: "P2PYamux", targets: ["P2PYamux"]),
         .library(name: "P2PHost", targets: ["P2PHost"]),
         .library(name: "P2PGossipSub", targets: ["P2PGossipSub"]),
+        .library(name: "PrivacyNetwork", targets: ["PrivacyNetwork"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
+        .library(name: "NodeRuntime", targets: ["NodeRuntime"]),
         .library(name: "TestSupport", targets: ["TestSupport"]),
         .executable(name: "phantom-trail", targets: ["PhantomTrailCLI"]),
     ],
@@ -38,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Domain: one user's data, what may leave the device, wire reports. swift-crypto only.
@@ -61,24 +69,53 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
 
-        // GossipSub v1.1: protobuf RPC, a pure router (mesh, gossip, scoring) and its driver.
+        // GossipSub v1.1: protobuf RPC, a pure router (mesh, gossip, scoring), its driver, and the
+        // binding that runs it over a LibP2PHost's streams.
         .target(
             name: "P2PGossipSub",
-            dependencies: ["P2PCore", nioCore, crypto, logging],
+            dependencies: ["P2PCore", "P2PHost", nioCore, crypto, logging],
+            swiftSettings: upcomingFeatures
+        ),
+
+        // The community protocol on the stack: report topic, stem relay, catch-up sync, discovery.
+        .target(
+            name: "PrivacyNetwork",
+            dependencies: [
+                "PrivacyCore", "CommunityInsights", "P2PCore", "P2PHost", "P2PGossipSub", nioCore, nioPosix, crypto,
+                logging,
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        // The local web dashboard and JSON API (Hummingbird), over a data source the node provides.
+        .target(
+            name: "Dashboard",
+            dependencies: ["PrivacyCore", "CommunityInsights", hummingbird, logging],
+            swiftSettings: upcomingFeatures
+        ),
+        // Composition: settings, storage (SQLite via GRDB), the node as a service group, native messaging.
+        .target(
+            name: "NodeRuntime",
+            dependencies: [
+                "PrivacyCore", "CommunityInsights", "P2PCore", "P2PHost", "P2PGossipSub", "PrivacyNetwork",
+                "Dashboard", grdb, nioCore, logging, serviceLifecycle,
+            ],
             swiftSettings: upcomingFeatures
         ),
 
         // Shared test and simulation helpers (synthetic population, seeded RNG, manual clock).
         .target(
             name: "TestSupport",
-            dependencies: ["PrivacyCore", "CommunityInsights", "P2PCore", "P2PGossipSub", nioCore, nioEmbedded],
+            dependencies: [
+                "PrivacyCore", "CommunityInsights", "P2PCore", "P2PGossipSub", "PrivacyNetwork", nioCore, nioEmbedded,
+            ],
             swiftSettings: upcomingFeatures
         ),
 
         .executableTarget(
             name: "PhantomTrailCLI",
             dependencies: [
-                "PrivacyCore", "CommunityInsights", "TestSupport", "P2PCore", "P2PHost", argumentParser, logging,
+                "PrivacyCore", "CommunityInsights", "TestSupport", "P2PCore", "P2PHost", "P2PGossipSub",
+                "PrivacyNetwork", "Dashboard", "NodeRuntime", argumentParser, logging, serviceLifecycle,
             ],
             swiftSettings: upcomingFeatures
         ),
@@ -121,10 +158,33 @@ let package = Package(
             dependencies: ["P2PGossipSub", "P2PCore", "TestSupport", nioCore],
             swiftSettings: upcomingFeatures
         ),
+        .testTarget(
+            name: "PrivacyNetworkTests",
+            dependencies: [
+                "PrivacyNetwork", "PrivacyCore", "CommunityInsights", "P2PCore", "P2PHost", "P2PGossipSub",
+                "TestSupport", nioCore, nioEmbedded,
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "PrivacyCore", "CommunityInsights", "TestSupport", hummingbirdTesting],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "NodeRuntimeTests",
+            dependencies: [
+                "NodeRuntime", "PrivacyNetwork", "Dashboard", "PrivacyCore", "CommunityInsights", "TestSupport",
+                grdb,
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         // The only tests that open real sockets or start subprocesses (CLI, py-libp2p interop peer, browser).
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["P2PHost", "P2PCore", nioCore, nioPosix],
+            dependencies: [
+                "P2PHost", "P2PCore", "P2PGossipSub", "PrivacyCore", "PrivacyNetwork", "TestSupport", nioCore, nioPosix,
+            ],
             resources: [.copy("Interop")],
             swiftSettings: upcomingFeatures
         ),

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite("NodeRuntime placeholder") struct NodeRuntimePlaceholderTests {}

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite("PrivacyNetwork placeholder") struct PrivacyNetworkPlaceholderTests {}
