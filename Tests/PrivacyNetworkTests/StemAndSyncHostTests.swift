@@ -62,6 +62,7 @@ struct StemAndSyncHostTests {
                 rng = SplitMix64(seed: seed)
                 machine = StemRelayStateMachine<PeerID>(configuration: try StemRelayConfiguration())
                 _ = machine.peerConnected(c.peerID, isOutbound: true, now: now, using: &rng)
+                _ = machine.tick(now: now, using: &rng)
                 if !machine.isDiffuser { break }
             }
             #expect(machine.relays == [c.peerID])

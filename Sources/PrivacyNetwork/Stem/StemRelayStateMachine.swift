@@ -10,6 +10,7 @@ public import PrivacyCore
 ///   ``StemRelayConfiguration/relayCount`` relays among its *outbound* connected peers, and whether it is a
 ///   diffuser for the epoch (probability ``StemRelayConfiguration/fluffProbability``: one choice per node per
 ///   epoch, as the paper recommends). A relay that disconnects is replaced at once by another outbound peer.
+///   Connection events alone do not start the first epoch: a report or ``tick(now:using:)`` does.
 /// - Pseudorandom forwarding: each incoming edge (each peer that hands us stem reports, and our own reports as
 ///   one more edge) is mapped to one relay for the whole epoch.
 /// - A diffuser fluffs (publishes to gossip) every stem report it receives; other nodes forward it on the stem.
@@ -99,6 +100,9 @@ public struct StemRelayStateMachine<Peer: Hashable & Sendable>: Sendable {
         if isOutbound && !self.outboundPeers.contains(peer) {
             self.outboundPeers.append(peer)
         }
+        // Connections alone do not start the first epoch, so its relays are drawn among all the peers connected
+        // by the first report (not simply the first two to connect, such as bootstrap nodes).
+        guard self.epoch != nil else { return [] }
         var actions = self.rollEpochIfDue(now: now, using: &rng)
         self.fillRelays(using: &rng)
         actions += self.sendAwaiting(using: &rng)
