@@ -37,11 +37,12 @@ struct StemAndSyncHostTests {
     ) -> AsyncStream<StemInbound> {
         let (inbox, continuation) = AsyncStream<StemInbound>.makeStream()
         let epoch = self.epoch
-        host.setHandler(protocol: PrivacyNetworkProtocol.stem) { stream in
-            continuation.yield(
-                await StemProtocol.receive(on: stream, validator: validator, currentEpoch: epoch, clock: clock)
-            )
-        }
+        host.setHandler(
+            protocol: PrivacyNetworkProtocol.stem,
+            handler: StemProtocol.handler(validator: validator, currentEpoch: { epoch }, clock: clock) {
+                continuation.yield($0)
+            }
+        )
         return inbox
     }
 
@@ -229,6 +230,33 @@ struct StemAndSyncHostTests {
                     currentEpoch: self.epoch
                 )
             }
+        }
+    }
+
+    @Test("Catch-up asks at most three peers at once and deduplicates what they return")
+    func catchUpFromPeers() async throws {
+        try await self.withHosts(5) { hosts in
+            let client = hosts[0]
+            let servers = Array(hosts.dropFirst())
+            let shared = TestReports.minted(epoch: self.epoch, seed: 1)
+            for (index, server) in servers.enumerated() {
+                _ = try await client.connect(inProcessTo: server)
+                let own = TestReports.minted(epoch: self.epoch - 1, seed: UInt64(10 + index))
+                server.setHandler(
+                    protocol: PrivacyNetworkProtocol.sync,
+                    handler: SyncProtocol.handler { _ in [shared, own] }
+                )
+            }
+            let outcomes = await SyncProtocol.catchUp(
+                from: servers.map(\.peerID),
+                on: client,
+                validator: SharedReportValidator(parameters: self.parameters),
+                currentEpoch: self.epoch
+            )
+            #expect(Set(outcomes.keys) == Set(servers.prefix(3).map(\.peerID)))
+            let results = try outcomes.values.map { try $0.get() }
+            #expect(results.map(\.accepted.count).reduce(0, +) == 4)
+            #expect(results.map(\.duplicates).reduce(0, +) == 2)
         }
     }
 

@@ -80,6 +80,7 @@ public enum StemProtocol {
         validator: SharedReportValidator,
         currentEpoch: @escaping @Sendable () -> UInt32,
         timeout: Duration = Self.defaultTimeout,
+        clock: any Clock<Duration> = ContinuousClock(),
         onInbound: @escaping @Sendable (StemInbound) async -> Void
     ) -> LibP2PHost.StreamHandler {
         { stream in
@@ -87,7 +88,8 @@ public enum StemProtocol {
                 on: stream,
                 validator: validator,
                 currentEpoch: currentEpoch(),
-                timeout: timeout
+                timeout: timeout,
+                clock: clock
             )
             await onInbound(inbound)
         }

@@ -132,6 +132,45 @@ public enum SyncProtocol {
         return result
     }
 
+    /// The join-time catch-up: asks up to `peersAsked` (1–3) of `peers` at once with ``fetchReports(from:on:request:validator:currentEpoch:timeout:clock:)``
+    /// and returns each peer's outcome (a `Result`, so the caller can penalise a peer whose answer was garbage). One
+    /// shared validator deduplicates across peers: a report that two peers return is accepted once.
+    public static func catchUp(
+        from peers: [PeerID],
+        peersAsked: Int = Self.defaultPeersAsked,
+        on host: LibP2PHost,
+        validator: SharedReportValidator,
+        currentEpoch: UInt32,
+        timeout: Duration = Self.defaultTimeout
+    ) async -> [PeerID: Result<SyncFetchResult, PrivacyNetworkError>] {
+        let asked = Array(peers.prefix(min(max(1, peersAsked), 3)))
+        let request = SyncRequest.catchUp(currentEpoch: currentEpoch)
+        return await withTaskGroup(of: (PeerID, Result<SyncFetchResult, PrivacyNetworkError>).self) { group in
+            for peer in asked {
+                group.addTask {
+                    do {
+                        let result = try await Self.fetchReports(
+                            from: peer,
+                            on: host,
+                            request: request,
+                            validator: validator,
+                            currentEpoch: currentEpoch,
+                            timeout: timeout
+                        )
+                        return (peer, .success(result))
+                    } catch let error as PrivacyNetworkError {
+                        return (peer, .failure(error))
+                    } catch {
+                        return (peer, .failure(PrivacyNetworkError(.streamFailed, "sync failed", underlying: error)))
+                    }
+                }
+            }
+            var outcomes: [PeerID: Result<SyncFetchResult, PrivacyNetworkError>] = [:]
+            for await (peer, outcome) in group { outcomes[peer] = outcome }
+            return outcomes
+        }
+    }
+
     /// Reads until end of stream, failing with ``PrivacyNetworkError/Code/messageTooLarge`` past `limit` bytes.
     private static func read(from stream: P2PStream, limit: Int, what: String) async throws -> [UInt8] {
         var bytes: [UInt8] = []
