@@ -36,6 +36,12 @@ extension SimulateCommand {
         @Option(name: .long, help: "The seed of every random choice.")
         var seed: UInt64 = 1
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Route authors' reports on the stem (--no-stem: publish directly, the baseline)."
+        )
+        var stem = true
+
         @Option(name: .long, help: "scrypt calls timed at the public network's cost for the Sybil figure (0: skip).")
         var powSamples: Int = 32
 
@@ -49,7 +55,8 @@ extension SimulateCommand {
                 fluffProbability: self.fluff,
                 outboundDegree: self.outbound,
                 reports: self.reports,
-                seed: self.seed
+                seed: self.seed,
+                useStem: self.stem
             )
             let simulation: DandelionSimulation
             do {
@@ -84,7 +91,8 @@ extension SimulateCommand {
             let c = result.configuration
             var text = """
                 nodes \(c.nodes) (honest \(result.honestNodes), spies \(c.adversaryCount)), outbound degree \
-                \(c.outboundDegree), fluff q \(format(c.fluffProbability, 2)), reports \(c.reports), seed \(c.seed)
+                \(c.outboundDegree), fluff q \(format(c.fluffProbability, 2)), reports \(c.reports), seed \(c.seed)\
+                \(c.useStem ? "" : ", NO STEM (authors publish directly)")
                 author named correctly   \(format(result.authorHitRate)) (first-spy recall; target ≤ \
                 \(format(result.target, 2)), Dandelion++ expected ≈ 0.2)
                 precision                \(format(result.precision))

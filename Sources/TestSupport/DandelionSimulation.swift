@@ -21,6 +21,8 @@ public struct DandelionSimulationConfiguration: Hashable, Sendable, Codable {
     public var embargoMeanSeconds: Double
     /// The seed of every random choice.
     public var seed: UInt64
+    /// Whether authors use the stem; false makes them publish to gossip directly (the baseline to compare with).
+    public var useStem: Bool
 
     /// A configuration; `reports` defaults to one per honest node.
     public init(
@@ -31,8 +33,10 @@ public struct DandelionSimulationConfiguration: Hashable, Sendable, Codable {
         reports: Int? = nil,
         meanLatencyMilliseconds: Double = 50,
         embargoMeanSeconds: Double = 30,
-        seed: UInt64 = 1
+        seed: UInt64 = 1,
+        useStem: Bool = true
     ) {
+        self.useStem = useStem
         self.nodes = nodes
         self.adversaryFraction = adversaryFraction
         self.fluffProbability = fluffProbability
@@ -207,12 +211,16 @@ public struct DandelionSimulation: Sendable {
                 }
             }
             let start = origin + .milliseconds(Int64(index) * 10)
-            perform(
-                machines[author].ownReport(envelope, id: id, now: start, using: &rng),
-                at: author,
-                now: start,
-                hops: 0
-            )
+            if config.useStem {
+                perform(
+                    machines[author].ownReport(envelope, id: id, now: start, using: &rng),
+                    at: author,
+                    now: start,
+                    hops: 0
+                )
+            } else {
+                perform([.fluff(envelope, id: id)], at: author, now: start, hops: 0)
+            }
             while guess == nil, let (now, event) = queue.next() {
                 switch event {
                 case .stem(let envelope, let id, let from, let to, let stemHops):

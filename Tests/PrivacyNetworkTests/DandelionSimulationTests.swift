@@ -27,6 +27,16 @@ import Testing
         #expect(result.firstSeenOnStemShare > 0.5)
     }
 
+    @Test("Without the stem, diffusion from the author is named more often than with it")
+    func stemHelps() throws {
+        var configuration = DandelionSimulationConfiguration(nodes: 400, adversaryFraction: 0.2, seed: 4)
+        let stem = try DandelionSimulation(configuration).run()
+        configuration.useStem = false
+        let direct = try DandelionSimulation(configuration).run()
+        #expect(direct.firstSeenOnStemShare == 0)
+        #expect(direct.authorHitRate > stem.authorHitRate + 0.1)
+    }
+
     @Test("The same seed gives the same result; another seed gives another")
     func deterministic() throws {
         let configuration = DandelionSimulationConfiguration(nodes: 150, adversaryFraction: 0.2, seed: 9)
