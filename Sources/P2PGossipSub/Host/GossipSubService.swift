@@ -424,17 +424,18 @@ public actor GossipSubService: Service {
             reading: while var chunk = try await stream.read() {
                 buffer.writeBuffer(&chunk)
                 while buffer.readableBytes > 0 {
-                    let start = buffer.readerIndex
+                    // Measure the next frame on a copy of the indices (the bytes are shared), then cut it off.
+                    var probe = buffer
                     let body: ByteBuffer?
                     do {
-                        body = try buffer.readUVarintLengthPrefixedSlice(maxLength: maxSize)
+                        body = try probe.readUVarintLengthPrefixedSlice(maxLength: maxSize)
                     } catch {
                         // The driver sees the same bad prefix, penalises the peer and throws.
                         try await self.driver.bytesReceived(from: peer, buffer)
                         throw GossipSubError(.malformedRPC, "bad RPC frame length: \(error.message)")
                     }
-                    guard body != nil else { break }
-                    let frame = buffer.getSlice(at: start, length: buffer.readerIndex - start)!
+                    guard body != nil, let frame = buffer.readSlice(length: probe.readerIndex - buffer.readerIndex)
+                    else { break }
                     try await self.driver.bytesReceived(from: peer, frame)
                 }
                 buffer.discardReadBytes()
