@@ -16,6 +16,8 @@ public protocol DashboardDataSource: Sendable {
     func comparison() async throws -> CommunityComparison?
     /// The assembled view model (figures, texts, lessons), or `nil` while no local report has been submitted.
     func insights() async throws -> CommunityDashboard?
+    /// Stored per-epoch aggregate snapshots for the trend chart, any order (this epoch's may be included).
+    func trendHistory() async throws -> [AggregateSnapshot]
     /// The connected peers: short id, direction and ping only, never an address.
     func peers() async throws -> [DashboardPeer]
     /// The current consent and connection settings.
