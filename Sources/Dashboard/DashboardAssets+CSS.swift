@@ -65,6 +65,7 @@ extension DashboardAssets {
         .evidence { font-size: 0.9rem; color: var(--muted); }
         .you { background: var(--you); border-radius: 4px; padding: 0 4px; font-weight: 600; }
         .table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
+        .table thead th { white-space: nowrap; }
         .table th, .table td { text-align: left; padding: 6px 4px; border-bottom: 1px solid var(--line);
           overflow-wrap: anywhere; }
         .pending { color: var(--warn); }

@@ -158,7 +158,7 @@ extension DashboardAssets {
             }
             setText("tools-summary", d.popularToolsText);
             const tools = clear($("tools"));
-            for (const t of d.popularTools) {
+            for (const t of d.popularTools.slice(0, 5)) {
               if (!t.shareAmongAGrade) { continue; }
               tools.appendChild(el("li", { attrs: { "data-tool": t.tool } }, [
                 el("span", { text: t.name + ": " + whole(t.shareAmongAGrade.value) + "% of A-grade peers" }),
@@ -252,10 +252,13 @@ extension DashboardAssets {
             root.appendChild(svg("polyline", { points: points.map((p, i) => x(i) + "," + y(p.averageScore.value)).join(" "), class: "trend-line" }));
             points.forEach((p, i) => {
               root.appendChild(svg("circle", { cx: x(i), cy: y(p.averageScore.value), r: 3, class: "trend-point" }));
-              const label = svg("text", { x: x(i), y: height - 6, "text-anchor": "middle", class: "trend-label" });
-              label.textContent = String(p.epoch);
-              root.appendChild(label);
             });
+            const last = points.length - 1;
+            for (const [i, anchor] of [[0, "start"], [last, "end"]]) {
+              const label = svg("text", { x: x(i), y: height - 6, "text-anchor": anchor, class: "trend-label" });
+              label.textContent = i === last ? "epoch " + points[i].epoch + " (now)" : "epoch " + points[i].epoch;
+              root.appendChild(label);
+            }
             for (const v of [min, max]) {
               const label = svg("text", { x: 2, y: y(v) + 4, class: "trend-label" });
               label.textContent = String(v);

@@ -63,7 +63,7 @@ enum DashboardAssets {
               <p id="tools-summary" data-testid="tools-summary"></p>
               <ul id="tools" class="meter-list" data-testid="tools"></ul>
             </section>
-            <section id="recommendations-card" class="card wide" aria-labelledby="recommendations-title">
+            <section id="recommendations-card" class="card" aria-labelledby="recommendations-title">
               <h2 id="recommendations-title">Recommendations</h2>
               <ul id="recommendations" class="plain-list" data-testid="recommendations"></ul>
             </section>
