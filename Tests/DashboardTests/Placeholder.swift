@@ -1,3 +1,0 @@
-import Testing
-
-@Suite("Dashboard placeholder") struct DashboardPlaceholderTests {}
