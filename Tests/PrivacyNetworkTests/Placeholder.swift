@@ -1,3 +1,0 @@
-import Testing
-
-@Suite("PrivacyNetwork placeholder") struct PrivacyNetworkPlaceholderTests {}
