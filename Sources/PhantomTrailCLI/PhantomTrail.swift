@@ -8,7 +8,8 @@ struct PhantomTrail: AsyncParsableCommand {
         abstract: "Phantom Trail Community: compare your privacy with other users, anonymously, peer to peer.",
         version: PhantomTrailVersion.current,
         subcommands: [
-            AnonymizeCommand.self, InsightsCommand.self, P2PCommand.self, SimulateCommand.self, NodeCommand.self,
+            AnonymizeCommand.self, InsightsCommand.self, P2PCommand.self, SimulateCommand.self, NativeHostCommand.self,
+            NodeCommand.self,
         ]
     )
 }
