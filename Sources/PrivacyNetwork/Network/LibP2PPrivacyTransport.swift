@@ -58,10 +58,24 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     public func start(_ callbacks: PrivacyTransportCallbacks) async throws -> AsyncStream<PrivacyTransportEvent> {
         self.state.withLock { $0.callbacks = callbacks }
-        try await self.host.start()
         let (stream, continuation) = AsyncStream<PrivacyTransportEvent>.makeStream(
             bufferingPolicy: .bufferingNewest(4096)
         )
+        // Catch-up sync server: answers from the network's admitted reports (never our own unseen ones).
+        self.host.setHandler(
+            protocol: PrivacyNetworkProtocol.sync,
+            handler: SyncProtocol.handler(
+                lookup: { request in
+                    await callbacks.syncResponse(request.epochs, request.maximumEnvelopes).compactMap {
+                        try? ReportEnvelope(decoding: $0)
+                    }
+                },
+                onError: { peer, error in
+                    continuation.yield(.error("bad sync request from \(peer): \(error.message)"))
+                }
+            )
+        )
+        try await self.host.start()
         let hostEvents = self.host.events
         // A bridge: maps host events until the host's event stream ends (shutdown); shutdown() awaits it.
         let task = Task {
@@ -109,7 +123,22 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     }
 
     public func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] {
-        throw PrivacyNetworkError(.notRunning, "sync is not available in this build")
+        guard let newest = epochs.max() else { return [] }
+        // A validator per fetch: the network admits every returned envelope again (dedup, epoch window).
+        let result = try await SyncProtocol.fetchReports(
+            from: peer,
+            on: self.host,
+            request: SyncRequest(epochs: Array(Set(epochs)).sorted()),
+            validator: SharedReportValidator(parameters: self.options.parameters),
+            currentEpoch: newest
+        )
+        if !result.rejections.isEmpty {
+            self.logger.debug(
+                "sync: invalid envelopes",
+                metadata: ["p2p.peer": "\(peer)", "count": "\(result.rejections.count)"]
+            )
+        }
+        return result.accepted.map { $0.envelope.encode() }
     }
 
     public func shutdown() async {

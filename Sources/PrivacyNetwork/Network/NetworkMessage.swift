@@ -28,19 +28,9 @@ public enum NetworkMessage: Hashable, Sendable {
     /// How this message travels.
     public var carrier: Carrier {
         switch self {
-        case .privacyData: .gossipTopic(CommunityProtocolIDs.reportTopic)
-        case .statsRequest: .streamProtocol(CommunityProtocolIDs.sync)
+        case .privacyData: .gossipTopic(PrivacyNetworkProtocol.reportTopic)
+        case .statsRequest: .streamProtocol(PrivacyNetworkProtocol.sync)
         case .peerDiscovery: .discovery
         }
     }
-}
-
-/// The community protocol's names on libp2p (privacy-design.md; the report protocol pieces use the same).
-enum CommunityProtocolIDs {
-    /// The GossipSub topic of report envelopes.
-    static let reportTopic = "/phantom-trail/reports/1"
-    /// The catch-up sync request/response protocol.
-    static let sync = "/phantom-trail/sync/1.0.0"
-    /// The Dandelion++ stem relay protocol.
-    static let stem = "/phantom-trail/stem/1.0.0"
 }
