@@ -73,7 +73,7 @@ let package = Package(
         // binding that runs it over a LibP2PHost's streams.
         .target(
             name: "P2PGossipSub",
-            dependencies: ["P2PCore", "P2PHost", nioCore, crypto, logging],
+            dependencies: ["P2PCore", "P2PHost", nioCore, crypto, logging, serviceLifecycle],
             swiftSettings: upcomingFeatures
         ),
 
@@ -155,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "P2PGossipSubTests",
-            dependencies: ["P2PGossipSub", "P2PCore", "TestSupport", nioCore],
+            dependencies: ["P2PGossipSub", "P2PCore", "P2PHost", "TestSupport", nioCore],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

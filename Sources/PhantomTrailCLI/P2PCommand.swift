@@ -9,7 +9,7 @@ struct P2PCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2p",
         abstract: "libp2p tools: identities, a listening host and ping.",
-        subcommands: [ID.self, Listen.self, Ping.self]
+        subcommands: [ID.self, Listen.self, Ping.self, Pubsub.self]
     )
 }
 
@@ -209,7 +209,7 @@ struct P2PPingTimeout: Error, CustomStringConvertible {
 }
 
 /// Waits for SIGINT or SIGTERM, or until `seconds` passed.
-private func waitForTerminationSignal(orSeconds seconds: Double?) async {
+func waitForTerminationSignal(orSeconds seconds: Double?) async {
     let (stream, continuation) = AsyncStream<Void>.makeStream()
     var sources: [any DispatchSourceSignal] = []
     for signalNumber in [SIGINT, SIGTERM] {
