@@ -37,4 +37,56 @@ struct NodeProcessTests {
         #expect(second.stop() == 0)
         #expect(first.stop() == 0)
     }
+
+    @Test(
+        "Three sharing nodes on a 60 s demo epoch see each other's reports in their statistics",
+        .timeLimit(.minutes(3))
+    )
+    func threeNodesShare() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("phantom-trail-node-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let report = directory.appendingPathComponent("report.json")
+        try Data(Self.report.utf8).write(to: report)
+        let demo = [
+            "--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join", "--share", "--report",
+            report.path,
+        ]
+        let first = try Subprocess(executable: binary, arguments: ["node"] + demo)
+        defer { first.stop() }
+        let listening = try await first.next("listening")
+        let addresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
+        let address = try #require(addresses.first)
+        let others = try (0..<2).map { _ in
+            try Subprocess(executable: binary, arguments: ["node"] + demo + ["--bootstrap", address])
+        }
+        defer {
+            for node in others { node.stop() }
+        }
+        // Each node counts users by score reports: all three must appear at every node within one epoch
+        // (plus one more if the nodes started at the very end of an epoch).
+        for node in [first] + others {
+            let stats = try await node.next("stats") { line in
+                let stats = line["stats"] as? [String: any Sendable]
+                return (stats?["connectedPeers"] as? Double) == 3
+            }
+            #expect(stats["comparison"] is [String: any Sendable])
+        }
+    }
+
+    private static let report = """
+        {
+          "score": 82,
+          "events": [
+            {"tracker_domain": "doubleclick.net", "tracker_category": "advertising", "risk_level": "high",
+             "site_category": "news", "time": "2026-11-16T08:12:40Z"},
+            {"tracker_domain": "google-analytics.com", "tracker_category": "analytics", "risk_level": "medium",
+             "site_category": "news", "time": "2026-11-16T08:12:41Z"}
+          ],
+          "tools": ["ublock_origin"],
+          "region": "europe"
+        }
+        """
 }

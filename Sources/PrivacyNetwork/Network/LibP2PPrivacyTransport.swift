@@ -1,5 +1,7 @@
+import Foundation
 public import Logging
 public import P2PCore
+import P2PGossipSub
 import P2PHost
 public import PrivacyCore
 import Synchronization
@@ -30,12 +32,14 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     private struct State {
         var callbacks: PrivacyTransportCallbacks?
-        var eventTask: Task<Void, Never>?
+        var tasks: [Task<Void, Never>] = []
     }
 
     /// Our peer ID for this session.
     public let localPeerID: PeerID
     private let host: LibP2PHost
+    private let gossip: GossipSubService
+    private let stemValidator: SharedReportValidator
     private let options: Options
     private let logger: Logger
     private let state = Mutex(State())
@@ -52,6 +56,19 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             logger: logger
         )
         self.localPeerID = self.host.peerID
+        var gossipConfiguration = GossipSubServiceConfiguration()
+        // privacy-design.md, "Envelope": StrictNoSign, message id = SHA-256 of the data (the policy's default).
+        gossipConfiguration.router.topics[PrivacyNetworkProtocol.reportTopic] = GossipSubTopicConfiguration(
+            signaturePolicy: .strictNoSign
+        )
+        self.gossip = try GossipSubService(
+            host: self.host,
+            identity: identity,
+            configuration: gossipConfiguration,
+            consumesHostEvents: false,
+            logger: logger
+        )
+        self.stemValidator = SharedReportValidator(parameters: options.parameters)
         self.options = options
         self.logger = logger
     }
@@ -75,11 +92,50 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                 }
             )
         )
+        let gossip = self.gossip
+        let topic = PrivacyNetworkProtocol.reportTopic
+        gossip.setValidator(topic: topic) { message in
+            switch await callbacks.admit(message.data, message.propagationSource) {
+            case .accept: .accept
+            case .reject: .reject
+            case .ignore: .ignore
+            }
+        }
+        // The stem relay, one hop: a valid stem message is admitted here and published into gossip at once.
+        // (The full Dandelion++ route, StemRelayStateMachine, is not driven yet.)
+        let schedule = self.options.parameters.schedule
+        self.host.setHandler(
+            protocol: PrivacyNetworkProtocol.stem,
+            handler: StemProtocol.handler(
+                validator: self.stemValidator,
+                currentEpoch: { (try? schedule.epoch(containing: Date())) ?? 0 },
+                onInbound: { inbound in
+                    switch inbound {
+                    case .accepted(let envelope, _, let from):
+                        let bytes = envelope.encode()
+                        if await callbacks.admit(bytes, from) != .reject {
+                            _ = try? await gossip.publish(topic: topic, data: bytes)
+                        }
+                    case .rejected(let reason, let from):
+                        continuation.yield(.error("bad stem message from \(from): \(reason)"))
+                    case .duplicate:
+                        break
+                    }
+                }
+            )
+        )
         try await self.host.start()
+        let subscription = await gossip.subscribe(topic)
         let hostEvents = self.host.events
-        // A bridge: maps host events until the host's event stream ends (shutdown); shutdown() awaits it.
+        // Bridges, awaited by shutdown(): GossipSub runs until cancelled; the subscription is drained (messages
+        // were already admitted by the validator); host events are mapped until the host shuts down.
+        let running = Task { _ = try? await gossip.run() }
+        let draining = Task {
+            for await _ in subscription {}
+        }
         let task = Task {
             for await event in hostEvents {
+                await gossip.hostEventReceived(event)
                 switch event {
                 case .peerConnected(let peer, let direction, _):
                     continuation.yield(.peerConnected(peer, dialedByUs: direction == .outbound))
@@ -94,7 +150,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             }
             continuation.finish()
         }
-        self.state.withLock { $0.eventTask = task }
+        self.state.withLock { $0.tasks = [task, running, draining] }
         return stream
     }
 
@@ -115,11 +171,22 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     }
 
     public func relay(_ envelope: [UInt8]) async throws {
-        throw PrivacyNetworkError(.notRunning, "the stem relay is not available in this build")
+        let report = try ReportEnvelope(decoding: envelope)
+        // Our own report goes to one connected peer (the stem); it is never published by us first. Only if no
+        // peer takes it is it published by us (the embargo's fallback).
+        for peer in self.host.connectedPeers.shuffled() {
+            do {
+                try await StemProtocol.send(report, to: peer, on: self.host)
+                return
+            } catch {
+                self.logger.debug("stem send failed", metadata: ["p2p.peer": "\(peer)"])
+            }
+        }
+        try await self.publish(envelope)
     }
 
     public func publish(_ envelope: [UInt8]) async throws {
-        throw PrivacyNetworkError(.notRunning, "gossip is not available in this build")
+        try await self.gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: envelope)
     }
 
     public func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] {
@@ -142,14 +209,20 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     }
 
     public func shutdown() async {
-        await self.host.shutdown()
-        let task = self.state.withLock { state in
+        let tasks = self.state.withLock { state in
             defer {
-                state.eventTask = nil
+                state.tasks = []
                 state.callbacks = nil
             }
-            return state.eventTask
+            return state.tasks
         }
-        await task?.value
+        for task in tasks.dropFirst() {
+            task.cancel()
+        }
+        await self.gossip.unsubscribe(PrivacyNetworkProtocol.reportTopic)
+        await self.host.shutdown()
+        for task in tasks {
+            await task.value
+        }
     }
 }
