@@ -7,7 +7,10 @@ struct PhantomTrail: AsyncParsableCommand {
         commandName: "phantom-trail",
         abstract: "Phantom Trail Community: compare your privacy with other users, anonymously, peer to peer.",
         version: PhantomTrailVersion.current,
-        subcommands: [AnonymizeCommand.self, InsightsCommand.self, P2PCommand.self, SimulateCommand.self]
+        subcommands: [
+            AnonymizeCommand.self, InsightsCommand.self, P2PCommand.self, SimulateCommand.self, NativeHostCommand.self,
+            NodeCommand.self,
+        ]
     )
 }
 

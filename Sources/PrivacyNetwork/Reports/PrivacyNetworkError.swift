@@ -16,6 +16,12 @@ public struct PrivacyNetworkError: CodedError {
         case streamFailed
         /// An argument outside its allowed range (our caller's mistake, not the peer's).
         case invalidArgument
+        /// The user has not joined the network (`joinPrivacyNetwork` is off): nothing was opened.
+        case notJoined
+        /// The operation needs a running network.
+        case notRunning
+        /// The network's transport failed to start.
+        case startFailed
     }
 
     /// The kind of failure.

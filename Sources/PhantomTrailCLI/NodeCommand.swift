@@ -1,0 +1,277 @@
+import ArgumentParser
+import CommunityInsights
+import Foundation
+import Logging
+import NodeRuntime
+import P2PCore
+import PrivacyCore
+import PrivacyNetwork
+
+/// `phantom-trail node`: runs a community node until SIGINT or SIGTERM.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a community node: join the network, share anonymous reports, see community statistics.",
+        discussion: """
+            Nothing is opened without --join. With --share the node sends two randomized wire reports per \
+            epoch made from --report, at random moments; without it the node only listens. --epoch-length \
+            and --pow-difficulty make a labelled demo network whose reports the public network rejects. \
+            With --events jsonl every line is one JSON object: listening, peer_connected, \
+            peer_disconnected, report_sent {"type"}, report_accepted {"type","epoch"}, stats \
+            {"stats","comparison"}, error, not_joined.
+            """
+    )
+
+    /// The event formats.
+    enum EventFormat: String, ExpressibleByArgument {
+        case jsonl
+    }
+
+    @Option(name: .customLong("listen"), help: "A multiaddr to listen on (repeatable).")
+    var listen: [String] = []
+
+    @Option(name: .customLong("bootstrap"), help: "A peer to connect to, ending in /p2p/<id> (repeatable).")
+    var bootstrap: [String] = []
+
+    @Flag(help: "Find peers on the local network with mDNS.")
+    var mdns = false
+
+    @Option(name: .customLong("data-dir"), help: "The data directory (settings, history, key file).")
+    var dataDirectory: String?
+
+    @Option(help: "The local privacy report (JSON).")
+    var report: String?
+
+    @Flag(help: "Join the community network (joinPrivacyNetwork). Without it nothing is opened.")
+    var join = false
+
+    @Flag(help: "Send anonymous wire reports made from --report (shareAnonymousData).")
+    var share = false
+
+    @Option(
+        name: .customLong("share-region"),
+        help: "Share this broad region (shareRegionalData): \(Region.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var shareRegion: String?
+
+    @Option(name: .customLong("max-connections"), help: "Peers to stay connected to (1–20).")
+    var maxConnections = 10
+
+    @Option(name: .customLong("epoch-length"), help: "Demo network: epoch length, e.g. 60s, 10m, 1h (at least 60s).")
+    var epochLength: String?
+
+    @Option(name: .customLong("pow-difficulty"), help: "Demo network: proof-of-work difficulty in bits (0–32).")
+    var powDifficulty: Int?
+
+    @Option(help: "Print events in this format (jsonl); readable text without it.")
+    var events: EventFormat?
+
+    func validate() throws {
+        for text in self.listen {
+            guard let address = try? Multiaddr(parsing: text), address.tcpSocketAddress != nil else {
+                throw ValidationError("--listen \(text) is not an /ip4 or /ip6 multiaddr with /tcp")
+            }
+        }
+        for text in self.bootstrap {
+            guard let address = try? Multiaddr(parsing: text), address.tcpSocketAddress != nil,
+                address.peerID != nil
+            else {
+                throw ValidationError("--bootstrap \(text) is not an /ip4 or /ip6 /tcp multiaddr ending in /p2p/<id>")
+            }
+        }
+        if let region = self.shareRegion, Region(rawValue: region) == nil {
+            throw ValidationError(
+                "--share-region \(region) is not a region (\(Region.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        guard P2PSettings.maxConnectionsRange.contains(self.maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 20, got \(self.maxConnections)")
+        }
+        if self.share, self.report == nil {
+            throw ValidationError("--share needs --report FILE: the reports are made from it")
+        }
+        _ = try self.networkParameters()
+    }
+
+    /// The network's parameters: the public network, or a demo network when either demo flag is given.
+    func networkParameters() throws -> NetworkParameters {
+        guard self.epochLength != nil || self.powDifficulty != nil else { return .publicNetwork }
+        let seconds = try self.epochLength.map(Self.seconds(of:)) ?? NetworkParameters.demo.schedule.lengthSeconds
+        do {
+            return try NetworkParameters(
+                label: "demo",
+                epochLengthSeconds: seconds,
+                difficultyBits: self.powDifficulty ?? NetworkParameters.demo.difficultyBits,
+                scryptCostLog2: NetworkParameters.demo.scryptCostLog2
+            )
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// Seconds of a duration such as `90`, `60s`, `10m`, `2h`, `1d`, `1w`.
+    static func seconds(of text: String) throws -> Int64 {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
+        var digits = Substring(text)
+        var unit: Int64 = 1
+        if let last = text.last, let multiplier = units[last] {
+            digits = text.dropLast()
+            unit = multiplier
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value > 0,
+            value <= Int64.max / unit
+        else {
+            throw ValidationError("--epoch-length \(text) is not a duration like 60s, 10m, 2h or 1w")
+        }
+        return value * unit
+    }
+
+    /// The options of this run, from the flags.
+    func options() throws -> CommunityNodeOptions {
+        let region = self.shareRegion.flatMap(Region.init(rawValue:))
+        var report = try self.report.map { path throws(CommandError) in try readPrivacyReport(atPath: path) }
+        if let region { report?.region = region }
+        return CommunityNodeOptions(
+            settings: try P2PSettings(
+                joinPrivacyNetwork: self.join,
+                shareAnonymousData: self.share,
+                shareRegionalData: region != nil,
+                maxConnections: self.maxConnections
+            ),
+            parameters: try self.networkParameters(),
+            listenAddresses: try (self.listen.isEmpty ? ["/ip4/127.0.0.1/tcp/0"] : self.listen).map {
+                try Multiaddr(parsing: $0)
+            },
+            bootstrap: try self.bootstrap.map { try Multiaddr(parsing: $0) },
+            mdns: self.mdns,
+            report: report
+        )
+    }
+
+    func run() async throws {
+        let printer = NodeEventPrinter(json: self.events == .jsonl)
+        let options: CommunityNodeOptions
+        do {
+            options = try self.options()
+        } catch {
+            printer.print(.network(.error("\(error)")))
+            throw ExitCode.failure
+        }
+        if !options.parameters.isPublic {
+            printer.demoNetwork(options.parameters)
+        }
+        let node = CommunityNode(
+            options: options,
+            logger: Logger(label: "phantom-trail.node", factory: { _ in SwiftLogNoOpLogHandler() }),
+            sink: { printer.print($0) }
+        )
+        do {
+            try await node.run()
+        } catch {
+            printer.print(.network(.error("\(error)")))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Prints node events as JSON lines (field names and order are a contract) or readable text.
+struct NodeEventPrinter: Sendable {
+    var json: Bool
+
+    func demoNetwork(_ parameters: NetworkParameters) {
+        let text =
+            "network \"\(parameters.label)\" (demo/test): epoch \(parameters.schedule.lengthSeconds) s, "
+            + "proof of work \(parameters.difficultyBits) bits; the public network rejects its reports"
+        if self.json {
+            self.emit(
+                P2PEventPrinter.object([
+                    ("event", .string("network")), ("label", .string(parameters.label)),
+                    ("epoch_seconds", .number(Double(parameters.schedule.lengthSeconds))),
+                    ("pow_difficulty", .number(Double(parameters.difficultyBits))), ("message", .string(text)),
+                ])
+            )
+        } else {
+            self.emit(text)
+        }
+    }
+
+    func print(_ event: CommunityNodeEvent) {
+        switch event {
+        case .notJoined(let message):
+            if self.json {
+                self.emit(P2PEventPrinter.object([("event", .string("not_joined")), ("message", .string(message))]))
+            } else {
+                self.emit(message)
+            }
+        case .listening(let peer, let addresses):
+            P2PEventPrinter(json: self.json).listening(peer: peer, addresses: addresses)
+        case .network(let event):
+            self.print(event)
+        }
+    }
+
+    private func print(_ event: PrivacyNetworkEvent) {
+        switch event {
+        case .peerJoined(let peer):
+            self.line("peer_connected", [("peer_id", .string(peer.description))], text: "connected to \(peer)")
+        case .peerLeft(let peer):
+            self.line("peer_disconnected", [("peer_id", .string(peer.description))], text: "disconnected from \(peer)")
+        case .reportSent(let type):
+            self.line("report_sent", [("type", .string(type.rawValue))], text: "sent a \(type.rawValue) report")
+        case .reportAccepted(let type, let epoch):
+            self.line(
+                "report_accepted",
+                [("type", .string(type.rawValue)), ("epoch", .number(Double(epoch)))],
+                text: "accepted a \(type.rawValue) report of epoch \(epoch)"
+            )
+        case .statisticsChanged(let stats, let comparison):
+            if self.json {
+                let statsJSON = Self.encode(stats)
+                let comparisonJSON = comparison.map(Self.encode) ?? "null"
+                self.emit("{\"event\":\"stats\",\"stats\":\(statsJSON),\"comparison\":\(comparisonJSON)}")
+            } else {
+                self.emit(Self.text(stats, comparison))
+            }
+        case .error(let message):
+            P2PEventPrinter(json: self.json).failure(message)
+        }
+    }
+
+    private func line(_ name: String, _ fields: [(String, P2PEventPrinter.JSONValue)], text: String) {
+        if self.json {
+            self.emit(P2PEventPrinter.object([("event", .string(name))] + fields))
+        } else {
+            self.emit(text)
+        }
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func text(_ stats: CommunityStats, _ comparison: CommunityComparison?) -> String {
+        var text = "statistics: \(stats.connectedPeers) users reported this epoch"
+        switch stats.averageScore {
+        case .shown(let average):
+            text += String(format: ", average score %.1f", average.value)
+        case .needsMoreReports(let have, let needed):
+            text += " (gathering data: \(have) of \(needed) reports)"
+        }
+        if let comparison {
+            text += "; your score \(comparison.userScore)"
+        }
+        return text
+    }
+
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import P2PCore
+import Testing
+
+@Suite("phantom-trail node processes", .tags(.integration), .serialized)
+struct NodeProcessTests {
+    @Test("Not joined: the node says how to join and exits without opening a socket", .timeLimit(.minutes(1)))
+    func notJoined() async throws {
+        let node = try Subprocess(
+            executable: try IntegrationPaths.cliBinary(),
+            arguments: ["node", "--events", "jsonl", "--listen", "/ip4/127.0.0.1/tcp/0"]
+        )
+        let line = try await node.next("not_joined")
+        #expect((line["message"] as? String)?.contains("--join") == true)
+        #expect(node.waitForExit() == 0)
+    }
+
+    @Test("Two joined nodes on a demo network connect and report statistics", .timeLimit(.minutes(2)))
+    func twoNodes() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let demo = ["--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join"]
+        let first = try Subprocess(executable: binary, arguments: ["node"] + demo)
+        defer { first.stop() }
+        let network = try await first.next("network")
+        #expect(network["label"] as? String == "demo")
+        let listening = try await first.next("listening")
+        let firstID = try #require(listening["peer_id"] as? String)
+        let addresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
+        let address = try #require(addresses.first)
+        let second = try Subprocess(executable: binary, arguments: ["node"] + demo + ["--bootstrap", address])
+        defer { second.stop() }
+        // The first statistics come from the node's first tick, before any peer connects.
+        let stats = try await second.next("stats")
+        #expect(stats["stats"] is [String: any Sendable])
+        let connected = try await second.next("peer_connected")
+        #expect(connected["peer_id"] as? String == firstID)
+        #expect(second.stop() == 0)
+        #expect(first.stop() == 0)
+    }
+
+    @Test(
+        "Three sharing nodes on a 60 s demo epoch see each other's reports in their statistics",
+        .timeLimit(.minutes(3))
+    )
+    func threeNodesShare() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("phantom-trail-node-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let report = directory.appendingPathComponent("report.json")
+        try Data(Self.report.utf8).write(to: report)
+        let demo = [
+            "--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join", "--share", "--report",
+            report.path,
+        ]
+        let first = try Subprocess(executable: binary, arguments: ["node"] + demo)
+        defer { first.stop() }
+        let listening = try await first.next("listening")
+        let addresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
+        let address = try #require(addresses.first)
+        let others = try (0..<2).map { _ in
+            try Subprocess(executable: binary, arguments: ["node"] + demo + ["--bootstrap", address])
+        }
+        defer {
+            for node in others { node.stop() }
+        }
+        // Each node counts users by score reports: all three must appear at every node within one epoch
+        // (plus one more if the nodes started at the very end of an epoch).
+        for node in [first] + others {
+            let stats = try await node.next("stats") { line in
+                let stats = line["stats"] as? [String: any Sendable]
+                return (stats?["connectedPeers"] as? Double) == 3
+            }
+            #expect(stats["comparison"] is [String: any Sendable])
+        }
+    }
+
+    private static let report = """
+        {
+          "score": 82,
+          "events": [
+            {"tracker_domain": "doubleclick.net", "tracker_category": "advertising", "risk_level": "high",
+             "site_category": "news", "time": "2026-11-16T08:12:40Z"},
+            {"tracker_domain": "google-analytics.com", "tracker_category": "analytics", "risk_level": "medium",
+             "site_category": "news", "time": "2026-11-16T08:12:41Z"}
+          ],
+          "tools": ["ublock_origin"],
+          "region": "europe"
+        }
+        """
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Suite("NodeRuntime placeholder") struct NodeRuntimePlaceholderTests {}

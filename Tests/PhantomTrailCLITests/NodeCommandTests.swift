@@ -1,0 +1,76 @@
+import ArgumentParser
+import NodeRuntime
+import P2PCore
+import PrivacyCore
+import Testing
+
+@testable import PhantomTrailCLI
+
+@Suite("node command")
+struct NodeCommandTests {
+    @Test("Defaults: not joined, not sharing, the public network, listening on loopback")
+    func defaults() throws {
+        let command = try PhantomTrail.parseAsRoot(["node"]) as? NodeCommand
+        let options = try #require(command).options()
+        #expect(options.settings == P2PSettings())
+        #expect(options.parameters.isPublic)
+        #expect(options.listenAddresses.map(\.description) == ["/ip4/127.0.0.1/tcp/0"])
+    }
+
+    @Test("--join --share --share-region set the consent settings and the report's region")
+    func consentFlags() throws {
+        let files = try ReportFiles()
+        let path = try files.write(exampleReport)
+        let parsed = try PhantomTrail.parseAsRoot([
+            "node", "--join", "--share", "--report", path, "--share-region", "europe", "--max-connections", "4",
+        ])
+        let options = try #require(parsed as? NodeCommand).options()
+        #expect(options.settings.joinPrivacyNetwork)
+        #expect(options.settings.shareAnonymousData)
+        #expect(options.settings.shareRegionalData)
+        #expect(options.settings.maxConnections == 4)
+        #expect(options.report?.region == .europe)
+    }
+
+    @Test("The demo flags make a labelled network that is not the public one")
+    func demoNetwork() throws {
+        let parsed = try PhantomTrail.parseAsRoot(["node", "--epoch-length", "2m", "--pow-difficulty", "2"])
+        let parameters = try #require(parsed as? NodeCommand).networkParameters()
+        #expect(parameters.label == "demo")
+        #expect(parameters.schedule.lengthSeconds == 120)
+        #expect(parameters.difficultyBits == 2)
+        #expect(!parameters.isPublic)
+        #expect(parameters.digest != NetworkParameters.publicNetwork.digest)
+    }
+
+    @Test(
+        "Bad flags are refused with a reason",
+        arguments: [
+            ["node", "--listen", "not-an-address"],
+            ["node", "--bootstrap", "/ip4/127.0.0.1/tcp/4001"],
+            ["node", "--share-region", "mars"],
+            ["node", "--max-connections", "0"],
+            ["node", "--max-connections", "21"],
+            ["node", "--epoch-length", "10s"],
+            ["node", "--epoch-length", "soon"],
+            ["node", "--pow-difficulty", "40"],
+            ["node", "--share"],
+            ["node", "--events", "xml"],
+        ]
+    )
+    func badFlags(_ arguments: [String]) {
+        #expect(throws: (any Error).self) { try PhantomTrail.parseAsRoot(arguments) }
+    }
+
+    @Test("Durations: seconds, minutes, hours, days, weeks")
+    func durations() throws {
+        #expect(try NodeCommand.seconds(of: "90") == 90)
+        #expect(try NodeCommand.seconds(of: "60s") == 60)
+        #expect(try NodeCommand.seconds(of: "10m") == 600)
+        #expect(try NodeCommand.seconds(of: "2h") == 7_200)
+        #expect(try NodeCommand.seconds(of: "1d") == 86_400)
+        #expect(try NodeCommand.seconds(of: "1w") == 604_800)
+        #expect(throws: (any Error).self) { try NodeCommand.seconds(of: "-5m") }
+        #expect(throws: (any Error).self) { try NodeCommand.seconds(of: "m") }
+    }
+}
