@@ -22,12 +22,13 @@ private func runCLI(
     process.standardOutput = stdout
     process.standardError = stderr
     try process.run()
-    let output = Task.detached { try stdout.fileHandleForReading.readToEnd() ?? Data() }
-    let errors = Task.detached { try stderr.fileHandleForReading.readToEnd() ?? Data() }
+    // Plain blocking calls, in an order that cannot deadlock as long as the replies (stdout) and stderr stay
+    // below a pipe's buffer (64 KiB): all input first, then the output. Blocking reads in detached tasks could
+    // take every thread of the cooperative pool on a 2-core machine and starve the writer.
     try stdin.fileHandleForWriting.write(contentsOf: Data(input))
     try stdin.fileHandleForWriting.close()
-    let bytes = try await output.value
-    let errorText = String(decoding: try await errors.value, as: UTF8.self)
+    let bytes = try stdout.fileHandleForReading.readToEnd() ?? Data()
+    let errorText = String(decoding: try stderr.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
     process.waitUntilExit()
     return ([UInt8](bytes), errorText, process.terminationStatus)
 }
