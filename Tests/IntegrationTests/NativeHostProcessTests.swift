@@ -22,12 +22,13 @@ private func runCLI(
     process.standardOutput = stdout
     process.standardError = stderr
     try process.run()
-    let output = Task.detached { try stdout.fileHandleForReading.readToEnd() ?? Data() }
-    let errors = Task.detached { try stderr.fileHandleForReading.readToEnd() ?? Data() }
+    // Plain blocking calls, in an order that cannot deadlock as long as the replies (stdout) and stderr stay
+    // below a pipe's buffer (64 KiB): all input first, then the output. Blocking reads in detached tasks could
+    // take every thread of the cooperative pool on a 2-core machine and starve the writer.
     try stdin.fileHandleForWriting.write(contentsOf: Data(input))
     try stdin.fileHandleForWriting.close()
-    let bytes = try await output.value
-    let errorText = String(decoding: try await errors.value, as: UTF8.self)
+    let bytes = try stdout.fileHandleForReading.readToEnd() ?? Data()
+    let errorText = String(decoding: try stderr.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
     process.waitUntilExit()
     return ([UInt8](bytes), errorText, process.terminationStatus)
 }
@@ -58,6 +59,59 @@ private func errorCode(_ reply: [String: Any]) -> String? {
 
 @Suite("phantom-trail native-host subprocess", .tags(.integration), .serialized)
 struct NativeHostProcessTests {
+    @Test("Bridges requests to the node's local API with the install token", .timeLimit(.minutes(1)))
+    func bridgesToNode() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("nh-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let server = try LoopbackJSONServer { method, path, body in
+            switch (method, path) {
+            case ("GET", "/api/v1/settings"):
+                (
+                    200,
+                    #"{"joinPrivacyNetwork":true,"shareAnonymousData":false,"shareRegionalData":false,"maxConnections":10,"autoReconnect":true}"#
+                )
+            case ("GET", "/api/v1/insights"): (503, #"{"error":"gathering data"}"#)
+            case ("PUT", _), ("POST", _): (200, body)
+            default: (200, #"{"path":"\#(path)"}"#)
+            }
+        }
+        defer { server.stop() }
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let token = String(repeating: "ab", count: 32)
+        #expect(
+            FileManager.default.createFile(
+                atPath: data + "/install-token",
+                contents: Data(token.utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        )
+        let endpoint = #"{"url": "http://127.0.0.1:\#(server.port)/", "pid": \#(getpid())}"#
+        try Data(endpoint.utf8).write(to: URL(fileURLWithPath: data + "/node-endpoint.json"))
+
+        let input =
+            frame(#"{"id": 1, "type": "getStatus"}"#)
+            + frame(#"{"id": 2, "type": "updateSettings", "settings": {"shareAnonymousData": true}}"#)
+            + frame(#"{"id": 3, "type": "getInsights"}"#)
+        let result = try await runCLI(["native-host", "--data-dir", data], input: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        let answers = try replies(result.stdout)
+        try #require(answers.count == 3)
+        #expect((answers[0]["result"] as? [String: Any])?["path"] as? String == "/api/v1/status")
+        let settings = try #require(answers[1]["result"] as? [String: Any])
+        #expect(settings["shareAnonymousData"] as? Bool == true && settings["joinPrivacyNetwork"] as? Bool == true)
+        #expect(settings["maxConnections"] as? Int == 10)
+        #expect(errorCode(answers[2]) == "node_error")
+        #expect(((answers[2]["error"] as? [String: Any])?["message"] as? String)?.contains("gathering data") == true)
+
+        let seen = server.seen.withLock { $0 }
+        #expect(
+            seen.map(\.request) == [
+                "GET /api/v1/status", "GET /api/v1/settings", "PUT /api/v1/settings", "GET /api/v1/insights",
+            ]
+        )
+        #expect(seen.allSatisfy { $0.authorization == "Bearer \(token)" })
+    }
+
     @Test(
         "Speaks the framed protocol: with no node running every request gets a clear error reply",
         .timeLimit(.minutes(1))
