@@ -201,6 +201,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     case "upgrades": try await benchmarkUpgrades()
     case "throughput": try await benchmarkThroughput(peer: peer)
     case "memory": try await benchmarkMemory()
+    case "gossip": try benchmarkGossip()
     case "p2p":
         try benchmarkHandshakes()
         try await benchmarkUpgrades()
