@@ -229,9 +229,12 @@ public final class MDNSDiscovery: Service, Sendable {
                 }
                 await serving?.value
             } onCancel: {
+                // The handlers cannot await: this bridge task closes the socket, which ends the serving task that
+                // the body awaits; the final `stop()` below then awaits the same shutdown.
                 Task { await self.stop() }
             }
         } onGracefulShutdown: {
+            // As above: ends the serving task the body awaits.
             Task { await self.stop() }
         }
         await self.stop()
