@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "P2PNoise", package: "phantom-trail-community"),
                 .product(name: "P2PYamux", package: "phantom-trail-community"),
                 .product(name: "P2PHost", package: "phantom-trail-community"),
+                .product(name: "P2PGossipSub", package: "phantom-trail-community"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),

@@ -127,12 +127,26 @@ struct GossipSimulationScaleTests {
         let metrics = try GossipSimulation(Self.thousandNodes()).run().metrics
         #expect(metrics.deliveryRatio == 1)
         #expect(metrics.shortestHops.p99 <= 5)
+        // The first copy to arrive often took more hops than the fewest: with link latencies drawn from
+        // 10–50 ms, a path of six fast links beats one of four slow links. Measured at this seed with 10
+        // publishes: delivered-copy p99 6 (fewest 5); with equal latencies 4 (= fewest, see the next test);
+        // D = 8 leaves it at 6 while duplicates rise from 5.5 to 7.2; without flood publishing it is 7.
         #expect(metrics.hops.p99 <= 6)
         let settled = try #require(metrics.meshSettledAfterHeartbeats)
         #expect(settled <= 3)
         #expect(metrics.duplicatesPerNodePerMessage.mean <= Double(metrics.meshDegree))
         #expect(metrics.finalMeshSize.p50 >= Double(metrics.meshDegreeLow))
         #expect(metrics.finalMeshSize.max <= Double(metrics.meshDegreeHigh))
+    }
+
+    @Test("with equal link latencies the delivered copy takes at most 5 hops for 99% of deliveries")
+    func equalLatencies() throws {
+        var configuration = Self.thousandNodes()
+        configuration.minLatency = .milliseconds(30)
+        configuration.maxLatency = .milliseconds(30)
+        let metrics = try GossipSimulation(configuration).run().metrics
+        #expect(metrics.deliveryRatio == 1)
+        #expect(metrics.hops.p99 <= 5)
     }
 
     @Test("with 10% of frames lost, gossip repairs every gap within 3 heartbeats")

@@ -94,23 +94,38 @@ struct GossipSubRouterMessageTests {
         )
     }
 
-    @Test("A received message too large to forward within the send limit is dropped without validation")
+    @Test("A received message over the send limit but within the receive limit is delivered, not forwarded")
     func oversizedReceived() throws {
-        let harness = try Self.subscribed()
         let big = GossipMessage(data: [UInt8](repeating: 1, count: 70_000), topic: "t")
         var configuration = GossipSubConfiguration()
         configuration.defaultTopic = GossipSubTopicConfiguration(signaturePolicy: .strictNoSign)
         var anonymous = try RouterHarness(configuration: configuration)
-        anonymous.addPeers(1...1, topics: ["t"])
+        anonymous.addPeers(1...8, topics: ["t"])
         _ = anonymous.subscribe("t")
-        for var copy in [harness, anonymous] {
-            let effects = copy.receive(GossipSubRPC(messages: [big]), from: fixedPeer(1))
-            #expect(effects.validations.isEmpty)
-            let codes = effects.events.compactMap { event -> GossipSubError.Code? in
-                if case .messageRejected(_, _, let reason) = event { reason.code } else { nil }
-            }
-            #expect(codes == [.tooLarge])
+        #expect(anonymous.router.meshPeers("t").count >= 5)
+        // It arrives in one frame within the 1 MiB receive limit.
+        var frame = ByteBuffer()
+        _ = try GossipSubRPC(messages: [big]).writeFrames(into: &frame, maxFrameSize: 1 << 20)
+        #expect(frame.readableBytes > GossipSubRPC.defaultMaxSendSize)
+        let decoded = try #require(try GossipSubRPC.readFrame(from: &frame))
+        let effects = anonymous.receive(decoded, from: fixedPeer(1))
+        let id = GossipSubMessageIDFunction.sha256OfData.messageID(of: big)
+        #expect(effects.validations == [id])
+        let accepted = anonymous.validate(id, .accept)
+        var delivered: [GossipMessage] = []
+        for case .deliver(let message, _, _) in accepted {
+            delivered.append(message)
         }
+        #expect(delivered == [big])
+        #expect(accepted.sent.values.allSatisfy { $0.messages.isEmpty })
+        #expect(!anonymous.router.isCached(id))
+        // A second copy is a duplicate, not a new delivery.
+        #expect(anonymous.receive(decoded, from: fixedPeer(2)).validations.isEmpty)
+        // Larger than the receive limit it never reaches the router: the frame reader refuses it.
+        var huge = ByteBuffer()
+        let hugeMessage = GossipMessage(data: [UInt8](repeating: 2, count: (1 << 20) + 1), topic: "t")
+        _ = try GossipSubRPC(messages: [hugeMessage]).writeFrames(into: &huge, maxFrameSize: 2 << 20)
+        #expect(errorCode { _ = try GossipSubRPC.readFrame(from: &huge) } == .tooLarge)
     }
 
     @Test("Our own messages relayed back, even after the seen cache forgot them, are dropped")

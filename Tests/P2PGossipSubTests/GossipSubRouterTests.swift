@@ -87,6 +87,28 @@ struct GossipSubRouterMeshTests {
         #expect(!harness.router.isBackedOff(peer, topic: "t", now: harness.now + .seconds(61)))
     }
 
+    @Test("A GRAFT flood during backoff (1,000 entries in one RPC) gets one PRUNE and one round of penalties")
+    func graftFloodDuringBackoff() throws {
+        var configuration = GossipSubConfiguration()
+        configuration.scoring = GossipSubScoreParameters()
+        var harness = try RouterHarness(configuration: configuration)
+        let peer = harness.addPeers(1...1, topics: ["t"])[0]
+        _ = harness.subscribe("t")
+        _ = harness.control(GossipSubControl(prune: [.init(topic: "t", backoff: 60)]), from: peer)
+        harness.now = harness.now + .seconds(15)
+        let flood = GossipSubControl(graft: Array(repeating: .init(topic: "t"), count: 1000))
+        let effects = harness.control(flood, from: peer)
+        let sent = try #require(effects.sent[peer]?.control)
+        #expect(sent.prune.count == 1)
+        #expect(effects.events.filter { $0 == .graftDuringBackoff(peer, topic: "t") }.count == 1)
+        #expect(harness.router.score(of: peer) == -1)
+        #expect(!harness.router.meshPeers("t").contains(peer))
+        // The router keeps serving: another peer's GRAFT is accepted.
+        let other = harness.addPeers(2...2, topics: ["t"])[0]
+        _ = harness.control(GossipSubControl(graft: [.init(topic: "t")]), from: other)
+        #expect(harness.router.meshPeers("t").contains(other))
+    }
+
     @Test("A GRAFT within the flood threshold after our PRUNE costs two penalty points")
     func graftFlood() throws {
         var configuration = GossipSubConfiguration()

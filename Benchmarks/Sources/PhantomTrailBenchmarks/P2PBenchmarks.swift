@@ -202,6 +202,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     case "throughput": try await benchmarkThroughput(peer: peer)
     case "memory": try await benchmarkMemory()
     case "gossip-latency": try await benchmarkGossipLatency(arguments: arguments)
+    case "gossip": try benchmarkGossip()
     case "p2p":
         try benchmarkHandshakes()
         try await benchmarkUpgrades()

@@ -83,17 +83,10 @@ extension GossipSubRouter {
     private mutating func handleMessage(_ message: GossipMessage, from peer: PeerID, now: NIODeadline) {
         // Messages on topics we are not subscribed to are neither delivered nor forwarded.
         guard self.mesh[message.topic] != nil else { return }
-        // A message we could not forward within our send limit is dropped without penalty: the sender's
-        // implementation may allow larger frames (go: 1 MiB) than we send (64 KiB).
-        guard Self.frameSize(of: message) <= self.configuration.maxSendSize else {
-            let size = Self.frameSize(of: message)
-            let error = GossipSubError(
-                .tooLarge,
-                "a message needing a \(size)-byte frame exceeds the send limit of \(self.configuration.maxSendSize)"
-            )
-            self.effects.append(.event(.messageRejected(from: peer, topic: message.topic, reason: error)))
-            return
-        }
+        // The sender's implementation may allow larger frames (go: 1 MiB) than we send (64 KiB). Such a
+        // message arrived within our receive limit, so it is validated and delivered here, but we cannot pass it
+        // on: it is neither forwarded nor cached for IWANT.
+        let forwardable = Self.frameSize(of: message) <= self.configuration.maxSendSize
         let topicConfiguration = self.configuration.topic(message.topic)
         do {
             try message.validate(policy: topicConfiguration.signaturePolicy)
@@ -117,7 +110,7 @@ extension GossipSubRouter {
             return
         }
         self.scores.messageReceived(id, from: peer, now: now)
-        self.pending[id] = PendingMessage(message: message, source: peer, received: now)
+        self.pending[id] = PendingMessage(message: message, source: peer, received: now, forwardable: forwardable)
         self.effects.append(.validate(message, id: id, source: peer))
     }
 
@@ -193,7 +186,9 @@ extension GossipSubRouter {
         now: NIODeadline,
         rng: inout some RandomNumberGenerator
     ) {
-        for entry in entries {
+        // A topic repeated within one RPC counts once: a GRAFT flood must not make us queue one PRUNE per entry.
+        var handled: Set<String> = []
+        for entry in entries where handled.insert(entry.topic).inserted {
             let topic = entry.topic
             // v1.1: GRAFTs for topics we are not in are ignored (no PRUNE, which would leak our topics).
             guard let members = self.mesh[topic], !members.contains(peer) else { continue }

@@ -33,6 +33,8 @@ public struct GossipSubRouter: Sendable {
         var message: GossipMessage
         var source: PeerID
         var received: NIODeadline
+        /// Whether it fits our send limit; a larger one is delivered but neither forwarded nor cached.
+        var forwardable: Bool
     }
 
     /// Our own peer ID.
@@ -267,7 +269,7 @@ public struct GossipSubRouter: Sendable {
     /// The application's verdict on a message announced with ``GossipSubEffect/validate(_:id:source:)``.
     ///
     /// Accept: cache, deliver (if still subscribed) and forward to the mesh except the source and the
-    /// author. Reject: penalise the senders (P₄). Ignore: drop without penalty. Unknown IDs do nothing.
+    /// author; a message over our send limit is only delivered. Reject: penalise the senders (P₄). Ignore: drop without penalty. Unknown IDs do nothing.
     public mutating func validationCompleted(
         messageID id: GossipMessageID,
         result: GossipSubValidationResult,
@@ -278,11 +280,13 @@ public struct GossipSubRouter: Sendable {
         switch result {
         case .accept:
             self.scores.messageAccepted(id, source: pending.source, topic: topic, now: now)
-            self.messageCache.put(id, pending.message)
+            if pending.forwardable {
+                self.messageCache.put(id, pending.message)
+            }
             if let members = self.mesh[topic] {
                 self.effects.append(.deliver(pending.message, id: id, source: pending.source))
                 let author = pending.message.from.flatMap { try? PeerID(bytes: $0) }
-                for peer in members where peer != pending.source && peer != author {
+                for peer in members where pending.forwardable && peer != pending.source && peer != author {
                     self.queue(to: peer) { $0.messages.append(pending.message) }
                 }
             }
