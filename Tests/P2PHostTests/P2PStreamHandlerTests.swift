@@ -78,3 +78,60 @@ struct P2PStreamHandlerTests {
         #expect(try future.wait() == nil)
     }
 }
+
+@Suite("P2PStreamHandler: bulk reads")
+struct P2PStreamHandlerBulkReadTests {
+    private func makeChannel() throws -> (EmbeddedChannel, P2PStreamHandler) {
+        let handler = P2PStreamHandler()
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, handler)
+    }
+
+    private func readAll(_ handler: P2PStreamHandler, on channel: EmbeddedChannel) -> EventLoopFuture<[ByteBuffer]?> {
+        let promise = channel.eventLoop.makePromise(of: [ByteBuffer]?.self)
+        handler.readAll(promise: promise)
+        return promise.futureResult
+    }
+
+    @Test("One bulk read takes every buffered chunk in order; the next one waits for new bytes")
+    func bulkReadTakesAll() throws {
+        let (channel, handler) = try self.makeChannel()
+        for text in ["one", "two", "three"] {
+            try channel.writeInbound(ByteBuffer(string: text))
+        }
+        #expect(
+            try self.readAll(handler, on: channel).wait() == ["one", "two", "three"].map { ByteBuffer(string: $0) }
+        )
+        let next = self.readAll(handler, on: channel)
+        try channel.writeInbound(ByteBuffer(string: "four"))
+        #expect(try next.wait() == [ByteBuffer(string: "four")])
+        _ = try channel.finish()
+    }
+
+    @Test("A bulk read ends with nil after the half-close, and fails with the stream's error")
+    func bulkReadEndAndFailure() throws {
+        let (channel, handler) = try self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "last"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try self.readAll(handler, on: channel).wait() == [ByteBuffer(string: "last")])
+        #expect(try self.readAll(handler, on: channel).wait() == nil)
+        _ = try channel.finish()
+
+        let (failing, failingHandler) = try self.makeChannel()
+        let waiting = self.readAll(failingHandler, on: failing)
+        failing.pipeline.fireErrorCaught(Boom())
+        #expect(throws: Boom.self) { try waiting.wait() }
+        _ = try? failing.finish()
+    }
+
+    @Test("A bulk read while another read waits fails")
+    func bulkReadWhileWaiting() throws {
+        let (channel, handler) = try self.makeChannel()
+        let first = self.readAll(handler, on: channel)
+        #expect(throws: P2PHostError(.protocolViolation, "")) { try self.readAll(handler, on: channel).wait() }
+        try channel.writeInbound(ByteBuffer(string: "x"))
+        #expect(try first.wait() == [ByteBuffer(string: "x")])
+        _ = try channel.finish()
+    }
+}

@@ -1,8 +1,9 @@
 import Foundation
 import P2PCore
 import P2PHost
+import Synchronization
 
-// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|throughput|memory [--peer <multiaddr>]`.
+// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|throughput|memory|perf-interop [--peer <multiaddr>]`.
 // Each prints one human-readable line and one JSON line. Timing is ContinuousClock wall time.
 
 /// Seconds in a duration, as a double.
@@ -37,12 +38,15 @@ func makeListener() async throws -> LibP2PHost {
     return host
 }
 
-/// Started hosts without listeners, one per connection (a host keeps one connection per peer).
+/// Started hosts without listeners (a host keeps one connection per peer it dialed by peer ID).
 func makeDialers(_ count: Int) async throws -> [LibP2PHost] {
     var hosts: [LibP2PHost] = []
     hosts.reserveCapacity(count)
+    var configuration = HostConfiguration()
+    configuration.maxConnections = 1_000_000
+    configuration.maxPendingHandshakes = 4_096
     for _ in 0..<count {
-        let host = try LibP2PHost(identity: PrivateKey())
+        let host = try LibP2PHost(identity: PrivateKey(), configuration: configuration)
         try await host.start()
         hosts.append(host)
     }
@@ -102,32 +106,72 @@ func benchmarkHandshakes() throws {
     )
 }
 
-/// (b) Full upgrades (TCP + mss + Noise + mss + Yamux) over loopback, dialer and listener in this process.
-func benchmarkUpgrades(count: Int = 6_000, inFlight: Int = 64) async throws {
+/// (b) Full upgrades over loopback, dialer and listener in this process: one listener host and `dialerCount` dialer
+/// hosts; every dial is a new TCP connection taken through the whole upgrade (TCP + multistream-select + Noise XX +
+/// multistream-select + Yamux) and closed once upgraded. `inFlight` dials run at once.
+func benchmarkUpgrades(count: Int = 6_000, dialerCount: Int = 4, inFlight: Int = 64) async throws {
     let listener = try await makeListener()
-    let address = listener.listenAddresses[0]
-    let warmup = try await makeDialers(200)
-    try await dialAll(warmup, to: address, inFlight: inFlight)
-    await shutdownAll(warmup)
-    let dialers = try await makeDialers(count)
+    // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
+    let address = listener.listenAddresses[0].removingPeerID()
+    let dialers = try await makeDialers(dialerCount)
+    _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
     let clock = ContinuousClock()
+    var failures = 0
     let elapsed = try await clock.measure {
-        try await dialAll(dialers, to: address, inFlight: inFlight)
+        failures = try await dialRepeatedly(dialers, to: address, count: count, inFlight: inFlight)
     }
-    let rate = Double(count) / seconds(elapsed)
+    let upgraded = count - failures
+    let rate = Double(upgraded) / seconds(elapsed)
     print(
-        "upgrades: \(count) loopback connections (TCP+Noise+Yamux, \(inFlight) in flight, dialer+listener in one "
-            + "process) in \(format(seconds(elapsed), 3)) s: \(format(rate, 0)) upgrades/s (target ≥ 2,000)"
+        "upgrades: \(upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
+            + "listener, \(inFlight) in flight, one process) in \(format(seconds(elapsed), 3)) s: "
+            + "\(format(rate, 0)) upgrades/s (target ≥ 2,000); \(failures) failed"
     )
     printJSON(
         "upgrades",
         [
-            "connections": Double(count), "inFlight": Double(inFlight), "seconds": seconds(elapsed),
-            "upgradesPerSecond": rate,
+            "connections": Double(upgraded), "failures": Double(failures), "dialers": Double(dialerCount),
+            "inFlight": Double(inFlight), "seconds": seconds(elapsed), "upgradesPerSecond": rate,
         ]
     )
     await shutdownAll(dialers)
     await listener.shutdown()
+}
+
+/// A shared counter.
+final class Counter: Sendable {
+    private let atomic = Atomic(0)
+
+    /// Adds one and returns the new value.
+    func next() -> Int { self.atomic.add(1, ordering: .relaxed).newValue }
+
+    /// The current value.
+    var value: Int { self.atomic.load(ordering: .relaxed) }
+}
+
+/// Makes `count` new connections to `address` from `hosts` (`inFlight` at a time), closing each once it is upgraded;
+/// returns the number of dials that failed.
+func dialRepeatedly(_ hosts: [LibP2PHost], to address: Multiaddr, count: Int, inFlight: Int) async throws -> Int {
+    let started = Counter()
+    let failed = Counter()
+    await withTaskGroup(of: Void.self) { group in
+        for lane in 0..<inFlight {
+            let host = hosts[lane % hosts.count]
+            group.addTask {
+                while started.next() <= count {
+                    do {
+                        let peer = try await host.dial(address)
+                        host.disconnect(from: peer)
+                    } catch {
+                        if failed.next() == 1 {
+                            print("upgrades: first failed dial: \(error)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return failed.value
 }
 
 /// (c) One /perf stream over loopback TCP through Noise and Yamux; or against `peer` when given.
@@ -196,11 +240,21 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     if let index = arguments.firstIndex(of: "--peer"), index + 1 < arguments.count {
         peer = try Multiaddr(parsing: arguments[index + 1])
     }
+    // `--count N`: connections for upgrades and memory; `--in-flight N`: concurrent dials for upgrades; `--mib N`: bytes
+    // each way for throughput and perf-interop.
+    func number(_ flag: String) -> Int? {
+        guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+        return Int(arguments[index + 1])
+    }
+    let count = number("--count")
+    let bytes = number("--mib").map { UInt64($0) << 20 }
     switch name {
     case "handshakes": try benchmarkHandshakes()
-    case "upgrades": try await benchmarkUpgrades()
-    case "throughput": try await benchmarkThroughput(peer: peer)
-    case "memory": try await benchmarkMemory()
+    case "upgrades": try await benchmarkUpgrades(count: count ?? 6_000, inFlight: number("--in-flight") ?? 64)
+    case "throughput":
+        try await benchmarkThroughput(downloadBytes: bytes ?? 1 << 30, uploadBytes: bytes ?? 1 << 30, peer: peer)
+    case "memory": try await benchmarkMemory(count: count ?? 500)
+    case "perf-interop": try await benchmarkPerfInterop(bytes: bytes ?? 16 << 20)
     case "gossip-latency": try await benchmarkGossipLatency(arguments: arguments)
     case "gossip": try benchmarkGossip()
     case "p2p":
@@ -208,6 +262,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
         try await benchmarkUpgrades()
         try await benchmarkThroughput(peer: nil)
         try await benchmarkMemory()
+        try await benchmarkPerfInterop()
     default: return false
     }
     return true

@@ -17,7 +17,9 @@ func milliseconds(_ duration: Duration) -> Double {
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let name = arguments.first, name != "insights" {
     guard try await runP2PBenchmark(name, arguments: arguments) else {
-        print("unknown benchmark \(name): use insights, handshakes, upgrades, throughput [--peer <addr>], memory, p2p")
+        print(
+            "unknown benchmark \(name): use insights, handshakes, upgrades, throughput [--peer <addr>], memory, perf-interop, gossip, gossip-latency, p2p"
+        )
         exit(2)
     }
     exit(0)

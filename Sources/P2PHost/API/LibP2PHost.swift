@@ -50,10 +50,40 @@ public final class LibP2PHost: Service, Sendable {
         var phase: Phase = .idle
         var listenAddresses: [Multiaddr] = []
         var handlers: [String: StreamHandler] = [:]
-        var connections: [UInt64: HostConnection] = [:]
+        private(set) var connections: [UInt64: HostConnection] = [:]
+        /// The IDs of each peer's connections, oldest first (an index over ``connections``).
+        private var connectionIDs: [PeerID: [UInt64]] = [:]
         var handshakesInFlight = 0
         var nextConnectionID: UInt64 = 0
         var identified: [PeerID: IdentifyMessage] = [:]
+
+        /// The open connections to `peer`, oldest first.
+        func connections(to peer: PeerID) -> [HostConnection] {
+            (self.connectionIDs[peer] ?? []).compactMap { self.connections[$0] }
+        }
+
+        /// Whether a connection to `peer` is open.
+        func isConnected(to peer: PeerID) -> Bool {
+            self.connectionIDs[peer] != nil
+        }
+
+        /// The peers with an open connection.
+        var connectedPeers: Dictionary<PeerID, [UInt64]>.Keys { self.connectionIDs.keys }
+
+        /// Records `connection`.
+        mutating func insert(_ connection: HostConnection) {
+            self.connections[connection.id] = connection
+            self.connectionIDs[connection.remotePeer, default: []].append(connection.id)
+        }
+
+        /// Forgets the connection numbered `id`.
+        mutating func removeConnection(id: UInt64) {
+            guard let connection = self.connections.removeValue(forKey: id) else { return }
+            self.connectionIDs[connection.remotePeer]?.removeAll { $0 == id }
+            if self.connectionIDs[connection.remotePeer]?.isEmpty == true {
+                self.connectionIDs[connection.remotePeer] = nil
+            }
+        }
     }
 
     /// Creates a host; nothing listens until ``start()``.
@@ -130,7 +160,7 @@ public final class LibP2PHost: Service, Sendable {
 
     /// The peers with at least one open connection.
     public var connectedPeers: [PeerID] {
-        Array(Set(self.state.withLock { $0.connections.values.map(\.remotePeer) })).sorted()
+        self.state.withLock { Array($0.connectedPeers) }.sorted()
     }
 
     /// The latest identify result of `peer`, if any.
@@ -160,7 +190,7 @@ public final class LibP2PHost: Service, Sendable {
 
     /// Closes every connection to `peer` (Yamux Go Away first). A kept peer is redialed.
     public func disconnect(from peer: PeerID) {
-        let connections = self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer } }
+        let connections = self.state.withLock { state in state.connections(to: peer) }
         for connection in connections {
             connection.close()
         }
@@ -298,7 +328,7 @@ public final class LibP2PHost: Service, Sendable {
             guard case .running = state.phase else {
                 throw P2PHostError(.notRunning, "the host is not running")
             }
-            if let expectedPeer, state.connections.values.contains(where: { $0.remotePeer == expectedPeer }) {
+            if let expectedPeer, state.isConnected(to: expectedPeer) {
                 return expectedPeer
             }
             guard state.handshakesInFlight < self.configuration.maxPendingHandshakes else {
@@ -517,7 +547,7 @@ public final class LibP2PHost: Service, Sendable {
                 direction: direction,
                 address: address
             )
-            let existing = state.connections.values.filter { $0.remotePeer == connection.remotePeer }
+            let existing = state.connections(to: connection.remotePeer)
             let rank = { (candidate: HostConnection) in
                 (candidate.direction == .outbound ? localPeer : candidate.remotePeer, candidate.id)
             }
@@ -526,9 +556,9 @@ public final class LibP2PHost: Service, Sendable {
                 return (nil, [connection], false)
             }
             for duplicate in existing {
-                state.connections[duplicate.id] = nil
+                state.removeConnection(id: duplicate.id)
             }
-            state.connections[connection.id] = connection
+            state.insert(connection)
             return (connection, existing, existing.isEmpty)
         }
         guard let outcome else {
@@ -568,12 +598,12 @@ public final class LibP2PHost: Service, Sendable {
 
     /// The number of open connections to `peer` (at most one once simultaneous dials are settled).
     public func connectionCount(to peer: PeerID) -> Int {
-        self.state.withLock { state in state.connections.values.filter { $0.remotePeer == peer }.count }
+        self.state.withLock { state in state.connections(to: peer).count }
     }
 
     private func connection(to peer: PeerID) -> HostConnection? {
         self.state.withLock { state in
-            state.connections.values.filter { $0.remotePeer == peer }.min { $0.id < $1.id }
+            state.connections(to: peer).first
         }
     }
 
@@ -594,8 +624,11 @@ public final class LibP2PHost: Service, Sendable {
     /// Runs one connection: identify, then the peer's streams, until it closes.
     private func serve(_ connection: HostConnection) async {
         var connectionLogger = self.logger
-        connectionLogger[metadataKey: "p2p.peer"] = "\(connection.remotePeer)"
-        connectionLogger[metadataKey: "p2p.conn"] = "\(connection.id)"
+        if connectionLogger.logLevel <= .debug {
+            // Rendering a peer ID costs a base58 encoding: only for a logger that will use it.
+            connectionLogger[metadataKey: "p2p.peer"] = "\(connection.remotePeer)"
+            connectionLogger[metadataKey: "p2p.conn"] = "\(connection.id)"
+        }
         let logger = connectionLogger
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -635,8 +668,8 @@ public final class LibP2PHost: Service, Sendable {
             group.cancelAll()
         }
         let lastForPeer = self.state.withLock { state -> Bool in
-            state.connections[connection.id] = nil
-            let remaining = state.connections.values.contains { $0.remotePeer == connection.remotePeer }
+            state.removeConnection(id: connection.id)
+            let remaining = state.isConnected(to: connection.remotePeer)
             if !remaining {
                 state.identified[connection.remotePeer] = nil
             }
@@ -655,7 +688,7 @@ public final class LibP2PHost: Service, Sendable {
             (
                 state.listenAddresses,
                 state.handlers.keys.sorted(),
-                state.connections.values.first { $0.remotePeer == stream.remotePeer }?.address
+                state.connections(to: stream.remotePeer).first?.address
             )
         }
         return IdentifyMessage(

@@ -39,6 +39,23 @@ public struct P2PStream: Sendable {
         }
     }
 
+    /// Every buffer that arrived since the last read, in order (at least one), or `nil` once the peer closed its side.
+    ///
+    /// One hop to the event loop however many buffers are waiting: cheaper than ``read()`` for bulk data.
+    public func readChunks() async throws -> [ByteBuffer]? {
+        let handler = self.handler
+        let promise = self.channel.eventLoop.makePromise(of: [ByteBuffer]?.self)
+        self.channel.eventLoop.execute {
+            handler.value.readAll(promise: promise)
+        }
+        let channel = self.channel
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
     /// Reads until `count` bytes arrived; throws ``P2PHostError/Code/closed`` if the stream ends first.
     public func read(exactly count: Int) async throws -> ByteBuffer {
         var collected = self.channel.allocator.buffer(capacity: count)
@@ -57,11 +74,13 @@ public struct P2PStream: Sendable {
     /// Reads until the peer closes its side, failing with ``P2PHostError/Code/messageTooLarge`` past `maxBytes`.
     public func readToEnd(maxBytes: Int) async throws -> ByteBuffer {
         var collected = self.channel.allocator.buffer(capacity: 0)
-        while var next = try await self.read() {
-            guard collected.readableBytes + next.readableBytes <= maxBytes else {
-                throw P2PHostError(.messageTooLarge, "stream sent more than \(maxBytes) bytes")
+        while let chunks = try await self.readChunks() {
+            for var next in chunks {
+                guard collected.readableBytes + next.readableBytes <= maxBytes else {
+                    throw P2PHostError(.messageTooLarge, "stream sent more than \(maxBytes) bytes")
+                }
+                collected.writeBuffer(&next)
             }
-            collected.writeBuffer(&next)
         }
         return collected
     }
@@ -71,6 +90,30 @@ public struct P2PStream: Sendable {
         let channel = self.channel
         try await withTaskCancellationHandler {
             try await channel.writeAndFlush(bytes).get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Writes `buffers` in order and flushes once, in one hop to the event loop; returns without waiting. The future
+    /// completes when the stream accepted the last buffer.
+    func enqueue(_ buffers: [ByteBuffer]) -> EventLoopFuture<Void> {
+        let channel = self.channel
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute {
+            for buffer in buffers.dropLast() {
+                channel.write(buffer, promise: nil)
+            }
+            channel.writeAndFlush(buffers.last ?? channel.allocator.buffer(capacity: 0), promise: promise)
+        }
+        return promise.futureResult
+    }
+
+    /// Waits for `future` (from ``enqueue(_:)``); cancelling the waiting task closes the stream.
+    func wait(for future: EventLoopFuture<Void>) async throws {
+        let channel = self.channel
+        try await withTaskCancellationHandler {
+            try await future.get()
         } onCancel: {
             channel.close(promise: nil)
         }

@@ -17,6 +17,8 @@ final class ConnectionManager: Sendable {
     private struct Locked {
         var machine: ConnectionManagerStateMachine
         var generator = SystemRandomNumberGenerator()
+        /// An `.event` wake-up is queued and the driver has not looked at the machine since: later events need none.
+        var wakeUpQueued = false
     }
 
     private let state: LockedState<Locked>
@@ -38,14 +40,12 @@ final class ConnectionManager: Sendable {
     /// Marks `peer` to keep connected at `addresses`.
     func keep(_ peer: PeerID, addresses: [Multiaddr]) {
         let now = self.now
-        self.state.withLock { $0.machine.keep(peer, addresses: addresses, now: now) }
-        self.wakeUpContinuation.yield(.event)
+        self.update { $0.machine.keep(peer, addresses: addresses, now: now) }
     }
 
     /// Stops keeping `peer`.
     func unkeep(_ peer: PeerID) {
-        self.state.withLock { $0.machine.unkeep(peer) }
-        self.wakeUpContinuation.yield(.event)
+        self.update { $0.machine.unkeep(peer) }
     }
 
     /// Whether `peer` is kept.
@@ -56,22 +56,32 @@ final class ConnectionManager: Sendable {
     /// A connection to `peer` was established.
     func connectionOpened(peer: PeerID) {
         let now = self.now
-        self.state.withLock { $0.machine.connectionOpened(peer: peer, now: now) }
-        self.wakeUpContinuation.yield(.event)
+        self.update { $0.machine.connectionOpened(peer: peer, now: now) }
     }
 
     /// The last connection to `peer` closed.
     func connectionClosed(peer: PeerID) {
         let now = self.now
-        self.state.withLock { $0.machine.connectionClosed(peer: peer, now: now, using: &$0.generator) }
-        self.wakeUpContinuation.yield(.event)
+        self.update { $0.machine.connectionClosed(peer: peer, now: now, using: &$0.generator) }
     }
 
     /// The connection to `peer` now has `openStreams` open streams.
     func streamCountChanged(peer: PeerID, openStreams: Int) {
         let now = self.now
-        self.state.withLock { $0.machine.streamCountChanged(peer: peer, openStreams: openStreams, now: now) }
-        self.wakeUpContinuation.yield(.event)
+        self.update { $0.machine.streamCountChanged(peer: peer, openStreams: openStreams, now: now) }
+    }
+
+    /// Applies an event to the machine and wakes the driver, unless a wake-up is already queued (one pass of the
+    /// driver sees every event before it).
+    private func update(_ event: (inout Locked) -> Void) {
+        let wake = self.state.withLock { state in
+            event(&state)
+            defer { state.wakeUpQueued = true }
+            return !state.wakeUpQueued
+        }
+        if wake {
+            self.wakeUpContinuation.yield(.event)
+        }
     }
 
     /// Ends ``run(dial:close:)``.
@@ -101,7 +111,8 @@ final class ConnectionManager: Sendable {
                 }
                 let now = self.now
                 let (actions, next) = self.state.withLock { state in
-                    (state.machine.timerFired(now: now), state.machine.nextDeadline)
+                    state.wakeUpQueued = false
+                    return (state.machine.timerFired(now: now), state.machine.nextDeadline)
                 }
                 for action in actions {
                     switch action {
@@ -111,10 +122,9 @@ final class ConnectionManager: Sendable {
                                 try await dial(address)
                             } catch {
                                 let now = self.now
-                                self.state.withLock {
+                                self.update {
                                     $0.machine.dialFailed(peer: peer, now: now, using: &$0.generator)
                                 }
-                                self.wakeUpContinuation.yield(.event)
                             }
                         }
                     case .closeIdle(let peer):

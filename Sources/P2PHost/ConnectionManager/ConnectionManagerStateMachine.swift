@@ -76,6 +76,9 @@ struct ConnectionManagerStateMachine {
 
     private var kept: [PeerID: KeptPeer] = [:]
     private var connections: [PeerID: Connection] = [:]
+    /// The idle deadlines of connections, checked against ``connections`` when they reach the top; the top entry is
+    /// always current (each event ends with ``dropStaleIdleDeadlines()``).
+    private var idleDeadlines = IdleDeadlineHeap()
 
     init(idleTimeout: TimeAmount? = .minutes(5), maxConnections: Int = 256, backoff: Backoff = .standard) {
         self.idleTimeout = idleTimeout
@@ -112,14 +115,14 @@ struct ConnectionManagerStateMachine {
         for peer in self.kept.values {
             if case .scheduled(let deadline) = peer.redial { consider(deadline) }
         }
-        if let idleTimeout = self.idleTimeout {
-            for (peer, connection) in self.connections
-            where connection.openStreams == 0 && !connection.closing && self.kept[peer] == nil {
-                consider(connection.lastActivity + idleTimeout)
-            }
+        if let idle = self.idleDeadlines.first {
+            consider(idle.deadline)
         }
         return earliest
     }
+
+    /// The idle deadlines recorded, stale ones included (for tests of the heap's compaction).
+    var pendingIdleDeadlineCount: Int { self.idleDeadlines.count }
 
     private var dialsInFlight: Int {
         self.kept.values.count { $0.redial == .dialing }
@@ -137,11 +140,13 @@ struct ConnectionManagerStateMachine {
         self.kept[peer] = entry
         // A kept peer is never idle-closed: cancel a close decided but not yet seen through.
         self.connections[peer]?.closing = false
+        self.dropStaleIdleDeadlines()
     }
 
     /// Stops keeping `peer`: cancels its pending redial (a dial in flight completes but is not retried).
     mutating func unkeep(_ peer: PeerID) {
         self.kept[peer] = nil
+        self.scheduleIdleClose(of: peer)
     }
 
     /// A connection to `peer` is established (a redial succeeded or any other connection): resets the backoff.
@@ -154,11 +159,13 @@ struct ConnectionManagerStateMachine {
             entry.redial = .none
             self.kept[peer] = entry
         }
+        self.scheduleIdleClose(of: peer)
     }
 
     /// The connection to `peer` closed; a kept peer gets a redial after a jittered backoff.
     mutating func connectionClosed(peer: PeerID, now: NIODeadline, using generator: inout some RandomNumberGenerator) {
         self.connections[peer] = nil
+        self.dropStaleIdleDeadlines()
         self.releaseWaitingSlot(now: now)
         guard var entry = self.kept[peer], entry.redial == .none || entry.redial == .waitingForSlot else { return }
         entry.redial = .scheduled(now + self.jitteredDelay(attempt: entry.failedAttempts, using: &generator))
@@ -184,20 +191,20 @@ struct ConnectionManagerStateMachine {
         connection.openStreams = max(0, openStreams)
         connection.lastActivity = now
         self.connections[peer] = connection
+        self.scheduleIdleClose(of: peer)
     }
 
     /// The driver's timer fired: returns the dials that are due (within the connection limit) and the idle closes.
     mutating func timerFired(now: NIODeadline) -> [Action] {
         var actions: [Action] = []
-        if let idleTimeout = self.idleTimeout {
-            for (peer, connection) in self.connections.sorted(by: { $0.key < $1.key })
-            where connection.openStreams == 0 && !connection.closing && self.kept[peer] == nil
-                && connection.lastActivity + idleTimeout <= now
-            {
-                self.connections[peer]?.closing = true
-                actions.append(.closeIdle(peer: peer))
+        while let idle = self.idleDeadlines.first, idle.deadline <= now {
+            self.idleDeadlines.removeFirst()
+            if self.idleDeadline(of: idle.peer) == idle.deadline {
+                self.connections[idle.peer]?.closing = true
+                actions.append(.closeIdle(peer: idle.peer))
             }
         }
+        self.dropStaleIdleDeadlines()
         let due = self.kept.compactMap { peer, entry -> (NIODeadline, PeerID)? in
             guard case .scheduled(let deadline) = entry.redial, deadline <= now else { return nil }
             return (deadline, peer)
@@ -220,6 +227,36 @@ struct ConnectionManagerStateMachine {
     }
 
     // MARK: Helpers
+
+    /// When the connection to `peer` is due to be closed for idleness, if it is (no open stream, not closing, not
+    /// kept).
+    private func idleDeadline(of peer: PeerID) -> NIODeadline? {
+        guard let idleTimeout = self.idleTimeout, let connection = self.connections[peer],
+            connection.openStreams == 0, !connection.closing, self.kept[peer] == nil
+        else { return nil }
+        return connection.lastActivity + idleTimeout
+    }
+
+    /// Records `peer`'s current idle deadline, if it has one.
+    private mutating func scheduleIdleClose(of peer: PeerID) {
+        if let deadline = self.idleDeadline(of: peer) {
+            self.idleDeadlines.insert(IdleDeadlineHeap.Entry(deadline: deadline, peer: peer))
+        }
+        self.dropStaleIdleDeadlines()
+    }
+
+    /// Pops stale entries off the top of the idle heap, and compacts it when stale entries dominate.
+    private mutating func dropStaleIdleDeadlines() {
+        if self.idleDeadlines.count > 2 * self.connections.count + 64 {
+            var heap = self.idleDeadlines
+            self.idleDeadlines = IdleDeadlineHeap()
+            heap.removeAll { self.idleDeadline(of: $0.peer) != $0.deadline }
+            self.idleDeadlines = heap
+        }
+        while let idle = self.idleDeadlines.first, self.idleDeadline(of: idle.peer) != idle.deadline {
+            self.idleDeadlines.removeFirst()
+        }
+    }
 
     private func jitteredDelay(attempt: Int, using generator: inout some RandomNumberGenerator) -> TimeAmount {
         let ceiling = self.backoff.ceiling(attempt: attempt).nanoseconds

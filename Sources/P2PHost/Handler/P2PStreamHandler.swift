@@ -8,9 +8,15 @@ import NIOCore
 final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
+    /// A reader waiting for bytes: one buffer, or everything buffered.
+    private enum PendingRead {
+        case one(EventLoopPromise<ByteBuffer?>)
+        case all(EventLoopPromise<[ByteBuffer]?>)
+    }
+
     private var context: ChannelHandlerContext?
     private var buffered = CircularBuffer<ByteBuffer>(initialCapacity: 4)
-    private var pendingRead: EventLoopPromise<ByteBuffer?>?
+    private var pendingRead: PendingRead?
     private var inputClosed = false
     private var failure: (any Error)?
 
@@ -61,7 +67,20 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             promise.fail(P2PHostError(.protocolViolation, "P2PStream.read() called while another read is waiting"))
             return
         }
-        self.pendingRead = promise
+        self.startRead(.one(promise))
+    }
+
+    /// Every buffer received so far (at least one), or `nil` at the end of the stream. One read at a time.
+    func readAll(promise: EventLoopPromise<[ByteBuffer]?>) {
+        guard self.pendingRead == nil else {
+            promise.fail(P2PHostError(.protocolViolation, "P2PStream.read() called while another read is waiting"))
+            return
+        }
+        self.startRead(.all(promise))
+    }
+
+    private func startRead(_ read: PendingRead) {
+        self.pendingRead = read
         self.completePendingRead()
         if self.pendingRead != nil, let context {
             context.read()
@@ -69,16 +88,29 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func completePendingRead() {
-        guard let promise = self.pendingRead else { return }
-        if let next = self.buffered.popFirst() {
+        guard let read = self.pendingRead else { return }
+        if !self.buffered.isEmpty {
             self.pendingRead = nil
-            promise.succeed(next)
+            switch read {
+            case .one(let promise):
+                promise.succeed(self.buffered.removeFirst())
+            case .all(let promise):
+                let all = Array(self.buffered)
+                self.buffered.removeAll(keepingCapacity: true)
+                promise.succeed(all)
+            }
         } else if let failure {
             self.pendingRead = nil
-            promise.fail(failure)
+            switch read {
+            case .one(let promise): promise.fail(failure)
+            case .all(let promise): promise.fail(failure)
+            }
         } else if self.inputClosed {
             self.pendingRead = nil
-            promise.succeed(nil)
+            switch read {
+            case .one(let promise): promise.succeed(nil)
+            case .all(let promise): promise.succeed(nil)
+            }
         }
     }
 }

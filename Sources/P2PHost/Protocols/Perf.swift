@@ -27,8 +27,9 @@ enum Perf {
     static let protocolID = "/perf/1.0.0"
     /// The size of the request header.
     static let headerSize = 8
-    /// The size of each write.
-    static let chunkSize = 64 * 1024
+    /// The size of each write: large, so that Yamux cuts it into full frames (each one Noise frame) and a write costs
+    /// one hop to the event loop per MiB.
+    static let chunkSize = 1024 * 1024
 
     /// Serves one perf request: reads the header and the upload, then sends the requested bytes and closes.
     ///
@@ -46,7 +47,7 @@ enum Perf {
                     "perf request of \(requested) bytes exceeds the limit of \(maxDownloadBytes)"
                 )
             }
-            while try await stream.read() != nil {}
+            while try await stream.readChunks() != nil {}
             try await Self.send(requested, on: stream)
             try await stream.closeWrite()
         } catch {
@@ -73,8 +74,10 @@ enum Perf {
         try await stream.closeWrite()
         let uploaded = clock.now
         var received: UInt64 = 0
-        while let next = try await stream.read() {
-            received += UInt64(next.readableBytes)
+        while let chunks = try await stream.readChunks() {
+            for chunk in chunks {
+                received += UInt64(chunk.readableBytes)
+            }
             guard received <= downloadBytes else {
                 throw P2PHostError(
                     .protocolViolation,
@@ -97,14 +100,23 @@ enum Perf {
         )
     }
 
-    /// Writes `count` zero bytes in chunks of ``chunkSize``.
+    /// Writes `count` zero bytes in chunks of ``chunkSize``, queueing the next chunk before waiting for the previous
+    /// one, so the stream never runs dry while this task hops back to the event loop.
     private static func send(_ count: UInt64, on stream: P2PStream) async throws {
         var remaining = count
         let chunk = stream.allocator.buffer(repeating: 0, count: Self.chunkSize)
+        var previous: EventLoopFuture<Void>?
         while remaining > 0 {
             let length = Int(min(remaining, UInt64(Self.chunkSize)))
-            try await stream.write(length == Self.chunkSize ? chunk : chunk.getSlice(at: 0, length: length)!)
+            let next = stream.enqueue([length == Self.chunkSize ? chunk : chunk.getSlice(at: 0, length: length)!])
             remaining -= UInt64(length)
+            if let previous {
+                try await stream.wait(for: previous)
+            }
+            previous = next
+        }
+        if let previous {
+            try await stream.wait(for: previous)
         }
     }
 }

@@ -39,6 +39,8 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var handshakePromise: EventLoopPromise<NoiseHandshakeResult>?
     private var pendingWrites: CircularBuffer<(ByteBuffer, EventLoopPromise<Void>?)> = []
     private var inboundPlaintext: ByteBuffer?
+    /// The size of the read being processed: the plaintext of all its frames goes into one buffer of about this size.
+    private var inboundReadSize = 0
     private let logger: Logger
 
     /// A handler for one connection.
@@ -149,6 +151,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let buffer = Self.unwrapInboundIn(data)
+        self.inboundReadSize = buffer.readableBytes
         do {
             try self.frameProcessor.process(buffer: buffer) { frame in
                 try self.frameReceived(frame, context: context)
@@ -194,7 +197,8 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .transport(var transport):
             var output =
-                self.inboundPlaintext ?? context.channel.allocator.buffer(capacity: frame.readableBytes)
+                self.inboundPlaintext
+                ?? context.channel.allocator.buffer(capacity: max(frame.readableBytes, self.inboundReadSize))
             self.inboundPlaintext = nil
             try transport.decrypt(frame: frame, appendingTo: &output)
             self.state = .transport(transport)

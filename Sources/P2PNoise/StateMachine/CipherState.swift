@@ -21,17 +21,32 @@ package struct CipherState: Equatable {
     private var key: SymmetricKey?
     /// The nonce of the next message.
     package private(set) var nonce: UInt64
+    #if canImport(CCryptoBoringSSL)
+    /// The key set up once for in-place sealing and opening.
+    private var context: ChaChaPolyContext?
+    #endif
 
     /// A cipher state with the given key (or none) and nonce 0.
     init(key: SymmetricKey?) {
-        self.key = key
-        self.nonce = 0
+        self.init(key: key, nonce: 0)
     }
 
     /// A cipher state starting at `nonce`, for tests of the nonce limit (Noise's `SetNonce`).
     init(key: SymmetricKey?, nonce: UInt64) {
         self.key = key
         self.nonce = nonce
+        #if canImport(CCryptoBoringSSL)
+        if let key {
+            self.context = ChaChaPolyContext(key: key)
+        } else {
+            self.context = nil
+        }
+        #endif
+    }
+
+    /// Equal keys and nonces.
+    package static func == (lhs: CipherState, rhs: CipherState) -> Bool {
+        lhs.key == rhs.key && lhs.nonce == rhs.nonce
     }
 
     /// Whether a key is set (Noise's `HasKey`).
@@ -48,6 +63,23 @@ package struct CipherState: Equatable {
             output.writeBytes(plaintext)
             return
         }
+        #if canImport(CCryptoBoringSSL)
+        if let context = self.context {
+            var nonce = try self.nonceBytes()
+            let length = plaintext.count + Self.tagLength
+            let sealed = withUnsafeBytes(of: &nonce) { nonce in
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
+                    return context.seal(nonce: nonce, authenticating: ad, plaintext: plaintext, into: target)
+                        ? length : 0
+                }
+            }
+            // Sealing only fails on a wrong key size, which our own code controls.
+            precondition(sealed == length, "ChaCha20-Poly1305 sealing failed with a 32-byte key")
+            self.nonce += 1
+            return
+        }
+        #endif
         let nonce = try self.takeNonce()
         do {
             let box = try ChaChaPoly.seal(plaintext, using: key, nonce: nonce, authenticating: ad)
@@ -77,6 +109,26 @@ package struct CipherState: Equatable {
                 "ciphertext of \(ciphertext.count) bytes is shorter than the \(Self.tagLength)-byte tag"
             )
         }
+        #if canImport(CCryptoBoringSSL)
+        if let context = self.context {
+            var nonce = try self.nonceBytes()
+            let length = ciphertext.count - Self.tagLength
+            let opened = withUnsafeBytes(of: &nonce) { nonce in
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
+                    return context.open(nonce: nonce, authenticating: ad, ciphertext: ciphertext, into: target)
+                        ? length : 0
+                }
+            }
+            guard opened == length else {
+                throw .decryptionFailed(
+                    "ChaChaPoly authentication failed for a \(ciphertext.count)-byte ciphertext at nonce \(self.nonce)"
+                )
+            }
+            self.nonce += 1
+            return
+        }
+        #endif
         let nonce = try self.peekNonce()
         let split = ciphertext.count - Self.tagLength
         let plaintext: Data
@@ -106,17 +158,22 @@ package struct CipherState: Equatable {
 
     /// The ChaChaPoly nonce for the current counter: 4 zero bytes then the counter, little-endian.
     private func peekNonce() throws(NoiseError) -> ChaChaPoly.Nonce {
-        guard self.nonce < UInt64.max else {
-            throw .nonceExhausted()
-        }
-        var raw: (UInt32, UInt32, UInt32) = (
-            0,
-            UInt32(truncatingIfNeeded: self.nonce).littleEndian,
-            UInt32(truncatingIfNeeded: self.nonce >> 32).littleEndian
-        )
+        var raw = try self.nonceBytes()
         return withUnsafeBytes(of: &raw) { bytes in
             // A 12-byte input is always a valid ChaChaPoly nonce.
             try! ChaChaPoly.Nonce(data: bytes)
         }
+    }
+
+    /// The 12 nonce bytes for the current counter; fails once the counter reached the reserved last value.
+    private func nonceBytes() throws(NoiseError) -> (UInt32, UInt32, UInt32) {
+        guard self.nonce < UInt64.max else {
+            throw .nonceExhausted()
+        }
+        return (
+            0,
+            UInt32(truncatingIfNeeded: self.nonce).littleEndian,
+            UInt32(truncatingIfNeeded: self.nonce >> 32).littleEndian
+        )
     }
 }

@@ -1,15 +1,16 @@
 """A small py-libp2p (0.8.1) peer for Phantom Trail's interop tests.
 
-Noise + Yamux only; identify and ping are py-libp2p's own handlers; one extra protocol,
-/phantom-trail/echo/1.0.0, echoes a stream's bytes after the writer half-closes.
+Noise + Yamux only; identify, ping and /perf/1.0.0 are py-libp2p's own handlers; one extra
+protocol, /phantom-trail/echo/1.0.0, echoes a stream's bytes after the writer half-closes.
 Every event is one JSON line on stdout; the first is "listening".
 
-    python interop_peer.py [--listen MA] [--dial MA [--ping-count N] [--echo-streams N --echo-bytes B]]
-                           [--duration S]
+    python interop_peer.py [--listen MA] [--dial MA [--ping-count N] [--echo-streams N --echo-bytes B]
+                           [--perf-upload B --perf-download B]] [--duration S]
 
-With --dial the peer connects, identifies, pings and runs the echo streams, prints "done"
-and exits (closing the connection). Without it, it identifies every inbound peer and runs
-until the duration ends, SIGTERM or SIGINT.
+With --dial the peer connects, identifies, pings, runs the echo streams and, when --perf-upload
+or --perf-download is given, one perf run as the client (event "perf" with the byte counts and
+seconds), prints "done" and exits (closing the connection). Without it, it identifies every
+inbound peer and serves (perf included) until the duration ends, SIGTERM or SIGINT.
 """
 
 import argparse
@@ -32,6 +33,7 @@ from libp2p.identity.identify.identify import ID as IDENTIFY_PROTOCOL
 from libp2p.identity.identify.pb.identify_pb2 import Identify
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.perf import PerfService
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL, Transport as Noise
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL, Yamux
 
@@ -87,6 +89,7 @@ class Peer:
             muxer_opt={YAMUX_PROTOCOL: Yamux},
         )
         self.host.set_stream_handler(ECHO_PROTOCOL, self.echo)
+        self.perf = PerfService(self.host)
         self.nursery = None
         self.identified = set()
 
@@ -162,7 +165,25 @@ class Peer:
                 for index in range(self.args.echo_streams):
                     nursery.start_soon(self.echo_stream, info.peer_id, index, self.args.echo_bytes, results)
             emit("echo", streams=len(results), matched=sum(1 for ok in results.values() if ok))
+        if self.args.perf_upload > 0 or self.args.perf_download > 0:
+            await self.run_perf(address)
         emit("done")
+
+    async def run_perf(self, address):
+        started = time.perf_counter()
+        final = None
+        async for output in self.perf.measure_performance(
+            multiaddr.Multiaddr(address), self.args.perf_upload, self.args.perf_download
+        ):
+            if output["type"] == "final":
+                final = output
+        seconds = time.perf_counter() - started
+        emit(
+            "perf",
+            upload_bytes=final["upload_bytes"] if final else 0,
+            download_bytes=final["download_bytes"] if final else 0,
+            seconds=round(seconds, 6),
+        )
 
     def on_connected(self, conn):
         peer_id = conn.muxed_conn.peer_id
@@ -175,6 +196,7 @@ class Peer:
         listen = [multiaddr.Multiaddr(self.args.listen)]
         async with self.host.run(listen_addrs=listen):
             self.host.get_network().register_notifee(Notifee(self))
+            await self.perf.start()
             emit("listening", peer_id=str(self.host.get_id()), addrs=[str(a) for a in self.host.get_addrs()])
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
@@ -227,6 +249,8 @@ def main():
     parser.add_argument("--ping-count", type=int, default=3)
     parser.add_argument("--echo-streams", type=int, default=0)
     parser.add_argument("--echo-bytes", type=int, default=4096)
+    parser.add_argument("--perf-upload", type=int, default=0)
+    parser.add_argument("--perf-download", type=int, default=0)
     parser.add_argument("--duration", type=float, default=60)
     # A parent may start us with these signals blocked (the mask is inherited); we want to see them.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
