@@ -74,6 +74,10 @@ struct NodeProcessTests {
         defer {
             for node in others { node.stop() }
         }
+        var peerIDs = [try #require(listening["peer_id"] as? String)]
+        for node in others {
+            peerIDs.append(try #require(try await node.next("listening")["peer_id"] as? String))
+        }
         // Each node counts users by score reports: all three must appear at every node within one epoch
         // (plus one more if the nodes started at the very end of an epoch).
         for node in [first] + others {
@@ -86,15 +90,14 @@ struct NodeProcessTests {
         for node in [first] + others {
             #expect(node.stop() == 0)
         }
-        // Each data directory now holds a database with the user's own history, and not one peer id or address.
-        let firstID = try #require(listening["peer_id"] as? String)
+        // Each data directory now holds a database, and not one peer id or address of any of the three nodes.
         let port = try #require(address.split(separator: "/").dropFirst(3).first)
         for path in dataDirectories {
             let files = try FileManager.default.subpathsOfDirectory(atPath: path)
             #expect(files.contains("node.sqlite"))
             for file in files {
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: path + "/" + file))
-                for needle in [firstID, "/tcp/\(port)", address, "127.0.0.1"] {
+                for needle in peerIDs + ["/tcp/\(port)", address, "127.0.0.1"] {
                     #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) in \(path)/\(file)")
                 }
             }
