@@ -36,16 +36,25 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Find peers on the local network with mDNS.")
     var mdns = false
 
-    @Option(name: .customLong("data-dir"), help: "The data directory (settings, history, key file).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The data directory (settings, history); default ~/.local/share/phantom-trail or $XDG_DATA_HOME."
+    )
     var dataDirectory: String?
+
+    @Option(
+        name: .customLong("key-file"),
+        help: "Keep the node's identity in this key file (0600) instead of a fresh one every run."
+    )
+    var keyFile: String?
 
     @Option(help: "The local privacy report (JSON).")
     var report: String?
 
-    @Flag(help: "Join the community network (joinPrivacyNetwork). Without it nothing is opened.")
+    @Flag(help: "Join the community network (joinPrivacyNetwork; or stored). Without it nothing is opened.")
     var join = false
 
-    @Flag(help: "Send anonymous wire reports made from --report (shareAnonymousData).")
+    @Flag(help: "Send anonymous wire reports made from --report (shareAnonymousData; or stored).")
     var share = false
 
     @Option(
@@ -54,8 +63,8 @@ struct NodeCommand: AsyncParsableCommand {
     )
     var shareRegion: String?
 
-    @Option(name: .customLong("max-connections"), help: "Peers to stay connected to (1–20).")
-    var maxConnections = 10
+    @Option(name: .customLong("max-connections"), help: "Peers to stay connected to (1–20; default: stored, 10).")
+    var maxConnections: Int?
 
     @Option(name: .customLong("epoch-length"), help: "Demo network: epoch length, e.g. 60s, 10m, 1h (at least 60s).")
     var epochLength: String?
@@ -84,8 +93,8 @@ struct NodeCommand: AsyncParsableCommand {
                 "--share-region \(region) is not a region (\(Region.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
-        guard P2PSettings.maxConnectionsRange.contains(self.maxConnections) else {
-            throw ValidationError("--max-connections must be between 1 and 20, got \(self.maxConnections)")
+        if let maxConnections = self.maxConnections, !P2PSettings.maxConnectionsRange.contains(maxConnections) {
+            throw ValidationError("--max-connections must be between 1 and 20, got \(maxConnections)")
         }
         if self.share, self.report == nil {
             throw ValidationError("--share needs --report FILE: the reports are made from it")
@@ -126,33 +135,60 @@ struct NodeCommand: AsyncParsableCommand {
         return value * unit
     }
 
-    /// The options of this run, from the flags.
-    func options() throws -> CommunityNodeOptions {
+    /// This run's flags as overrides of the stored settings (a flag not given keeps the stored value).
+    func overrides() throws -> SettingsOverrides {
+        try SettingsOverrides(
+            joinPrivacyNetwork: self.join ? true : nil,
+            shareAnonymousData: self.share ? true : nil,
+            shareRegionalData: self.shareRegion != nil ? true : nil,
+            maxConnections: self.maxConnections,
+            listenAddresses: self.listen.isEmpty ? nil : self.listen,
+            bootstrapAddresses: self.bootstrap.isEmpty ? nil : self.bootstrap,
+            mdns: self.mdns ? true : nil,
+            identityKeyFile: self.keyFile
+        )
+    }
+
+    /// The options of this run: `stored` settings with the flags on top.
+    func options(stored: StoredSettings = StoredSettings()) throws -> CommunityNodeOptions {
+        let effective = try self.overrides().applied(to: stored)
         let region = self.shareRegion.flatMap(Region.init(rawValue:))
         var report = try self.report.map { path throws(CommandError) in try readPrivacyReport(atPath: path) }
         if let region { report?.region = region }
+        let listen = effective.node.listenAddresses.isEmpty ? ["/ip4/127.0.0.1/tcp/0"] : effective.node.listenAddresses
         return CommunityNodeOptions(
-            settings: try P2PSettings(
-                joinPrivacyNetwork: self.join,
-                shareAnonymousData: self.share,
-                shareRegionalData: region != nil,
-                maxConnections: self.maxConnections
-            ),
+            settings: effective.p2p,
             parameters: try self.networkParameters(),
-            listenAddresses: try (self.listen.isEmpty ? ["/ip4/127.0.0.1/tcp/0"] : self.listen).map {
-                try Multiaddr(parsing: $0)
-            },
-            bootstrap: try self.bootstrap.map { try Multiaddr(parsing: $0) },
-            mdns: self.mdns,
+            listenAddresses: try listen.map { try Multiaddr(parsing: $0) },
+            bootstrap: try effective.node.bootstrapAddresses.map { try Multiaddr(parsing: $0) },
+            mdns: effective.node.mdns,
             report: report
         )
     }
 
+    /// Opens the data directory's database and reads this run's settings (stored, with the flags on top).
+    func openDatabase() async throws -> (NodeDatabase, NodeSettings) {
+        let directory = try DataDirectory.resolve(
+            override: self.dataDirectory,
+            environment: ProcessInfo.processInfo.environment,
+            currentDirectory: FileManager.default.currentDirectoryPath
+        )
+        try directory.create()
+        let database = try NodeDatabase(directory: directory)
+        return (database, try await database.settings(applying: try self.overrides()))
+    }
+
     func run() async throws {
         let printer = NodeEventPrinter(json: self.events == .jsonl)
-        let options: CommunityNodeOptions
+        let database: NodeDatabase
+        var options: CommunityNodeOptions
         do {
-            options = try self.options()
+            let settings: NodeSettings
+            (database, settings) = try await self.openDatabase()
+            options = try self.options(stored: settings.stored)
+            if options.settings.joinPrivacyNetwork, let keyFile = settings.effective.node.identityKeyFile {
+                options.identity = try IdentityStore.identity(keyFile: keyFile)
+            }
         } catch {
             printer.print(.network(.error("\(error)")))
             throw ExitCode.failure
@@ -160,8 +196,10 @@ struct NodeCommand: AsyncParsableCommand {
         if !options.parameters.isPublic {
             printer.demoNetwork(options.parameters)
         }
+        defer { try? database.close() }
         let node = CommunityNode(
             options: options,
+            database: database,
             logger: Logger(label: "phantom-trail.node", factory: { _ in SwiftLogNoOpLogHandler() }),
             sink: { printer.print($0) }
         )

@@ -6,9 +6,10 @@ import Testing
 struct NodeProcessTests {
     @Test("Not joined: the node says how to join and exits without opening a socket", .timeLimit(.minutes(1)))
     func notJoined() async throws {
+        let data = try ScratchDirectory()
         let node = try Subprocess(
             executable: try IntegrationPaths.cliBinary(),
-            arguments: ["node", "--events", "jsonl", "--listen", "/ip4/127.0.0.1/tcp/0"]
+            arguments: ["node", "--events", "jsonl", "--listen", "/ip4/127.0.0.1/tcp/0", "--data-dir", data.path]
         )
         let line = try await node.next("not_joined")
         #expect((line["message"] as? String)?.contains("--join") == true)
@@ -18,8 +19,9 @@ struct NodeProcessTests {
     @Test("Two joined nodes on a demo network connect and report statistics", .timeLimit(.minutes(2)))
     func twoNodes() async throws {
         let binary = try IntegrationPaths.cliBinary()
+        let data = try ScratchDirectory()
         let demo = ["--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join"]
-        let first = try Subprocess(executable: binary, arguments: ["node"] + demo)
+        let first = try Subprocess(executable: binary, arguments: ["node"] + demo + ["--data-dir", data.path + "/a"])
         defer { first.stop() }
         let network = try await first.next("network")
         #expect(network["label"] as? String == "demo")
@@ -27,7 +29,10 @@ struct NodeProcessTests {
         let firstID = try #require(listening["peer_id"] as? String)
         let addresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
         let address = try #require(addresses.first)
-        let second = try Subprocess(executable: binary, arguments: ["node"] + demo + ["--bootstrap", address])
+        let second = try Subprocess(
+            executable: binary,
+            arguments: ["node"] + demo + ["--bootstrap", address, "--data-dir", data.path + "/b"]
+        )
         defer { second.stop() }
         // The first statistics come from the node's first tick, before any peer connects.
         let stats = try await second.next("stats")
@@ -54,16 +59,24 @@ struct NodeProcessTests {
             "--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join", "--share", "--report",
             report.path,
         ]
-        let first = try Subprocess(executable: binary, arguments: ["node"] + demo)
+        let dataDirectories = (0..<3).map { directory.appendingPathComponent("data-\($0)").path }
+        let first = try Subprocess(executable: binary, arguments: ["node"] + demo + ["--data-dir", dataDirectories[0]])
         defer { first.stop() }
         let listening = try await first.next("listening")
         let addresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
         let address = try #require(addresses.first)
-        let others = try (0..<2).map { _ in
-            try Subprocess(executable: binary, arguments: ["node"] + demo + ["--bootstrap", address])
+        let others = try (1..<3).map { index in
+            try Subprocess(
+                executable: binary,
+                arguments: ["node"] + demo + ["--bootstrap", address, "--data-dir", dataDirectories[index]]
+            )
         }
         defer {
             for node in others { node.stop() }
+        }
+        var peerIDs = [try #require(listening["peer_id"] as? String)]
+        for node in others {
+            peerIDs.append(try #require(try await node.next("listening")["peer_id"] as? String))
         }
         // Each node counts users by score reports: all three must appear at every node within one epoch
         // (plus one more if the nodes started at the very end of an epoch).
@@ -74,6 +87,43 @@ struct NodeProcessTests {
             }
             #expect(stats["comparison"] is [String: any Sendable])
         }
+        for node in [first] + others {
+            #expect(node.stop() == 0)
+        }
+        // Each data directory now holds a database, and not one peer id or address of any of the three nodes.
+        let port = try #require(address.split(separator: "/").dropFirst(3).first)
+        for path in dataDirectories {
+            let files = try FileManager.default.subpathsOfDirectory(atPath: path)
+            #expect(files.contains("node.sqlite"))
+            for file in files {
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path + "/" + file))
+                for needle in peerIDs + ["/tcp/\(port)", address, "127.0.0.1"] {
+                    #expect(bytes.range(of: Data(needle.utf8)) == nil, "\(needle) in \(path)/\(file)")
+                }
+            }
+        }
+    }
+
+    @Test("Two joined nodes with --mdns on loopback find each other without --bootstrap", .timeLimit(.minutes(1)))
+    func mdnsNodes() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let data = try ScratchDirectory()
+        let arguments = [
+            "node", "--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join", "--mdns",
+            "--listen", "/ip4/127.0.0.1/tcp/0",
+        ]
+        let first = try Subprocess(executable: binary, arguments: arguments + ["--data-dir", data.path + "/a"])
+        defer { first.stop() }
+        let firstID = try #require(try await first.next("listening")["peer_id"] as? String)
+        let second = try Subprocess(executable: binary, arguments: arguments + ["--data-dir", data.path + "/b"])
+        defer { second.stop() }
+        let secondID = try #require(try await second.next("listening")["peer_id"] as? String)
+        let connected = try await second.next("peer_connected") { $0["peer_id"] as? String == firstID }
+        #expect(connected["peer_id"] as? String == firstID)
+        let back = try await first.next("peer_connected") { $0["peer_id"] as? String == secondID }
+        #expect(back["peer_id"] as? String == secondID)
+        #expect(second.stop() == 0)
+        #expect(first.stop() == 0)
     }
 
     private static let report = """
@@ -89,4 +139,20 @@ struct NodeProcessTests {
           "region": "europe"
         }
         """
+}
+
+/// A fresh directory under the system's temporary directory, removed when the value is released.
+private final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        self.path =
+            FileManager.default.temporaryDirectory
+            .appendingPathComponent("phantom-trail-node-data-\(UUID().uuidString)", isDirectory: true).path
+        try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: self.path)
+    }
 }

@@ -1,9 +1,11 @@
+import CommunityInsights
 import Logging
 import NodeRuntime
 import P2PCore
 import PrivacyCore
 import PrivacyNetwork
 import Synchronization
+import TestSupport
 import Testing
 
 /// A transport that records what was asked of it and opens nothing.
@@ -32,6 +34,11 @@ private final class RecordingTransport: PrivacyNetworkTransport {
 
     func shutdown() async {
         self.continuation.withLock { $0 }?.finish()
+    }
+
+    /// Delivers `event` to the network as if it came from libp2p.
+    func emit(_ event: PrivacyTransportEvent) {
+        self.continuation.withLock { $0 }?.yield(event)
     }
 }
 
@@ -108,5 +115,65 @@ struct CommunityNodeTests {
         _ = try? await running.value
         #expect(log.transportsMade == 1)
         #expect(await !node.network.isRunning)
+    }
+
+    @Test("With a database the node keeps the user's own score per epoch, and no peer id or address reaches the disk")
+    func storesHistory() async throws {
+        let temporary = try TemporaryDirectory()
+        let directory = temporary.dataDirectory()
+        try directory.create()
+        let database = try NodeDatabase(directory: directory)
+        let settings = try await database.settings(
+            applying: try SettingsOverrides(joinPrivacyNetwork: true, listenAddresses: ["/ip4/127.0.0.1/tcp/0"]),
+            save: true
+        )
+        let log = EventLog()
+        let transport = RecordingTransport()
+        let node = CommunityNode(
+            options: CommunityNodeOptions(
+                settings: settings.effective.p2p,
+                parameters: .demo,
+                report: SyntheticPopulation(count: 1, seed: 7).users[0].privacyReport
+            ),
+            database: database,
+            logger: self.logger,
+            makeTransport: { transport },
+            sink: { log.append($0) }
+        )
+        let running = Task { try await node.run() }
+        let other = PeerID(publicKey: PrivateKey().publicKey)
+        let otherAddress = "/ip4/192.0.2.41/tcp/4101"
+        var comparison: CommunityComparison?
+        for await event in log.stream {
+            switch event {
+            case .listening:
+                transport.emit(.peerConnected(other, dialedByUs: false))
+                transport.emit(.addressesLearned([try Multiaddr(parsing: otherAddress + "/p2p/\(other)")], from: other))
+            case .network(.statisticsChanged(_, let shown?)):
+                comparison = shown
+            default:
+                break
+            }
+            if comparison != nil { break }
+        }
+        let epoch = try #require(await node.network.currentEpoch)
+        running.cancel()
+        _ = try? await running.value
+        let userScore = try #require(comparison).userScore
+        let history = try await database.ownHistory(network: NetworkScope(.demo))
+        #expect(history == [OwnScoreRecord(epoch: Int(epoch), score: userScore)])
+        #expect(try await database.ownHistory(network: .publicNetwork).isEmpty)
+        #expect(try await database.storedSettings().p2p.joinPrivacyNetwork)
+        try database.close()
+
+        let peers = [transport.localPeerID, other]
+        let audit = DataDirectoryAudit(
+            patterns: peers.flatMap { peer in
+                [.text(peer.description), DataDirectoryAudit.Pattern(name: "peer id bytes", bytes: peer.bytes)]
+            } + [.text(otherAddress), .text("192.0.2.41")]
+        )
+        let result = try audit.scan(directory.path)
+        #expect(result.isClean, "\(result.findings)")
+        #expect(result.scannedFiles.contains("node.sqlite"))
     }
 }

@@ -32,6 +32,34 @@ struct NodeCommandTests {
         #expect(options.report?.region == .europe)
     }
 
+    @Test("Stored settings are used when no flag is given; flags override them for the run")
+    func storedSettingsAndOverrides() throws {
+        let stored = StoredSettings(
+            p2p: try P2PSettings(joinPrivacyNetwork: true, maxConnections: 7),
+            node: try NodeOptions(
+                listenAddresses: ["/ip4/127.0.0.1/tcp/4555"],
+                bootstrapAddresses: ["/ip4/192.0.2.9/tcp/4001/p2p/\(PeerID(publicKey: PrivateKey().publicKey))"],
+                mdns: true
+            )
+        )
+        let plain = try #require(try PhantomTrail.parseAsRoot(["node"]) as? NodeCommand).options(stored: stored)
+        #expect(plain.settings == stored.p2p)
+        #expect(plain.mdns)
+        #expect(plain.listenAddresses.map(\.description) == stored.node.listenAddresses)
+        #expect(plain.bootstrap.map(\.description) == stored.node.bootstrapAddresses)
+
+        let parsed = try PhantomTrail.parseAsRoot([
+            "node", "--max-connections", "3", "--listen", "/ip4/127.0.0.1/tcp/0", "--key-file", "/tmp/k.key",
+        ])
+        let command = try #require(parsed as? NodeCommand)
+        let flagged = try command.options(stored: stored)
+        #expect(flagged.settings.joinPrivacyNetwork)
+        #expect(flagged.settings.maxConnections == 3)
+        #expect(flagged.listenAddresses.map(\.description) == ["/ip4/127.0.0.1/tcp/0"])
+        #expect(try command.overrides().identityKeyFile == "/tmp/k.key")
+        #expect(try command.overrides().joinPrivacyNetwork == nil)
+    }
+
     @Test("The demo flags make a labelled network that is not the public one")
     func demoNetwork() throws {
         let parsed = try PhantomTrail.parseAsRoot(["node", "--epoch-length", "2m", "--pow-difficulty", "2"])

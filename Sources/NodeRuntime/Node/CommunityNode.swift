@@ -20,23 +20,28 @@ public final class CommunityNode: Sendable {
     /// consent).
     public let network: P2PPrivacyNetwork
     private let options: CommunityNodeOptions
+    private let database: NodeDatabase?
     private let logger: Logger
     private let sink: EventSink
 
     /// A node for `options`.
     /// - Parameters:
     ///   - options: settings, parameters, addresses and the local report.
+    ///   - database: where the user's own score per epoch and the per-epoch aggregate estimates are kept
+    ///     (`nil`: nothing is stored).
     ///   - logger: the node's logger.
     ///   - makeTransport: creates the libp2p side (default: ``LibP2PPrivacyTransport``); called only after
     ///     consent to join.
     ///   - sink: receives the node's events.
     public init(
         options: CommunityNodeOptions,
+        database: NodeDatabase? = nil,
         logger: Logger,
         makeTransport: P2PPrivacyNetwork.TransportFactory? = nil,
         sink: @escaping EventSink
     ) {
         self.options = options
+        self.database = database
         self.logger = logger
         self.sink = sink
         let transportOptions = LibP2PPrivacyTransport.Options(
@@ -101,12 +106,73 @@ public final class CommunityNode: Sendable {
         }
         let events = self.network.events
         let sink = self.sink
+        let history = HistoryWriter(
+            database: self.database,
+            scope: NetworkScope(self.options.parameters),
+            network: self.network,
+            sink: sink
+        )
         await cancelWhenGracefulShutdown {
             for await event in events {
                 sink(.network(event))
+                if case .statisticsChanged(let stats, let comparison) = event {
+                    await history.statisticsChanged(stats, comparison)
+                }
             }
         }
         await self.network.disconnectFromNetwork()
+        await history.finish()
+    }
+}
+
+/// Performs the ``NodeHistoryRecorder``'s writes on the node's database (nothing without one).
+private actor HistoryWriter {
+    private let database: NodeDatabase?
+    private let scope: NetworkScope
+    private let network: P2PPrivacyNetwork
+    private let sink: CommunityNode.EventSink
+    private var recorder = NodeHistoryRecorder()
+
+    init(
+        database: NodeDatabase?,
+        scope: NetworkScope,
+        network: P2PPrivacyNetwork,
+        sink: @escaping CommunityNode.EventSink
+    ) {
+        self.database = database
+        self.scope = scope
+        self.network = network
+        self.sink = sink
+    }
+
+    func statisticsChanged(_ stats: CommunityStats, _ comparison: CommunityComparison?) async {
+        guard self.database != nil, let epoch = await self.network.currentEpoch else { return }
+        await self.perform(
+            self.recorder.statisticsChanged(
+                average: stats.averageScore,
+                participants: stats.connectedPeers,
+                userScore: comparison?.userScore,
+                epoch: Int(epoch)
+            )
+        )
+    }
+
+    func finish() async {
+        await self.perform(self.recorder.finish())
+    }
+
+    private func perform(_ writes: [NodeHistoryRecorder.Write]) async {
+        guard let database = self.database else { return }
+        for write in writes {
+            do {
+                switch write {
+                case .ownScore(let record): try await database.recordOwnScore(record, network: self.scope)
+                case .snapshot(let snapshot): try await database.recordSnapshot(snapshot, network: self.scope)
+                }
+            } catch {
+                self.sink(.network(.error("cannot store the history: \(error)")))
+            }
+        }
     }
 }
 

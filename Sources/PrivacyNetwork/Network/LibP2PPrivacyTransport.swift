@@ -20,19 +20,29 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         public var mdns: Bool
         /// The network's parameters.
         public var parameters: NetworkParameters
+        /// The mDNS UDP port: 5353 everywhere but in tests that want a group of their own.
+        public var mdnsPort: Int
 
         /// Options.
-        public init(listenAddresses: [Multiaddr], maxConnections: Int, mdns: Bool, parameters: NetworkParameters) {
+        public init(
+            listenAddresses: [Multiaddr],
+            maxConnections: Int,
+            mdns: Bool,
+            parameters: NetworkParameters,
+            mdnsPort: Int = 5353
+        ) {
             self.listenAddresses = listenAddresses
             self.maxConnections = maxConnections
             self.mdns = mdns
             self.parameters = parameters
+            self.mdnsPort = mdnsPort
         }
     }
 
     private struct State {
         var callbacks: PrivacyTransportCallbacks?
         var tasks: [Task<Void, Never>] = []
+        var mdns: MDNSDiscovery?
     }
 
     /// Our peer ID for this session.
@@ -151,7 +161,68 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             continuation.finish()
         }
         self.state.withLock { $0.tasks = [task, running, draining] }
+        if self.options.mdns {
+            await self.startMDNS(continuation)
+        }
         return stream
+    }
+
+    /// Starts mDNS for the host (only after consent: the transport exists only then) and passes every peer it
+    /// finds to the network's discovery as learned addresses. A failure to open the multicast socket is reported
+    /// as an error event; the node keeps working with its other discovery sources.
+    private func startMDNS(_ continuation: AsyncStream<PrivacyTransportEvent>.Continuation) async {
+        let discovery: MDNSDiscovery
+        do {
+            discovery = try MDNSDiscovery(
+                host: self.host,
+                configuration: Self.mdnsConfiguration(
+                    listenAddresses: self.options.listenAddresses,
+                    port: self.options.mdnsPort
+                ),
+                logger: self.logger
+            )
+            try await discovery.start()
+        } catch {
+            continuation.yield(.error("mDNS discovery is off: \(error)"))
+            return
+        }
+        let forwarding = Task {
+            for await peer in discovery.discovered {
+                let addresses = Self.dialableAddresses(of: peer)
+                if !addresses.isEmpty {
+                    continuation.yield(.addressesLearned(addresses, from: nil))
+                }
+            }
+        }
+        self.state.withLock { state in
+            state.mdns = discovery
+            state.tasks.append(forwarding)
+        }
+    }
+
+    /// mDNS settings for a node listening on `listenAddresses`: when every one is a loopback address (tests, two
+    /// terminals on one machine) the group is joined on 127.0.0.1 and loopback addresses are advertised; otherwise
+    /// the spec's defaults (the default route's interface, LAN addresses only).
+    static func mdnsConfiguration(listenAddresses: [Multiaddr], port: Int) -> MDNSConfiguration {
+        let loopbackOnly = !listenAddresses.isEmpty && listenAddresses.allSatisfy(Self.isLoopback)
+        return loopbackOnly
+            ? MDNSConfiguration(port: port, interfaceAddress: "127.0.0.1", advertiseLoopback: true)
+            : MDNSConfiguration(port: port)
+    }
+
+    /// Whether `address` starts with an IPv4 loopback address (127.0.0.0/8; the loopback group is IPv4).
+    static func isLoopback(_ address: Multiaddr) -> Bool {
+        guard case .ip4(let ip) = address.components.first else { return false }
+        return ip.value >> 24 == 127
+    }
+
+    /// A discovered peer's addresses, each ending in `/p2p/<its id>` as discovery expects; addresses naming another
+    /// peer are dropped.
+    static func dialableAddresses(of peer: DiscoveredPeer) -> [Multiaddr] {
+        peer.addresses.compactMap { address in
+            if let named = address.peerID, named != peer.peerID { return nil }
+            return address.removingPeerID().appending(.p2p(peer.peerID))
+        }
     }
 
     public func listenAddresses() async -> [Multiaddr] {
@@ -216,6 +287,11 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             }
             return state.tasks
         }
+        let mdns = self.state.withLock { state in
+            defer { state.mdns = nil }
+            return state.mdns
+        }
+        await mdns?.stop()
         for task in tasks.dropFirst() {
             task.cancel()
         }
