@@ -41,10 +41,13 @@ public actor P2PPrivacyNetwork {
     private var mints: [ReportScheduleStateMachine.EntryID: Task<Void, Never>] = [:]
     private var schedule = ReportScheduleStateMachine()
     private var discovery: DiscoveryStateMachine
-    private var inbox: ReportInbox
+    /// Admission of inbound envelopes (size, layout, parameters, epoch window, proof of work, duplicates).
+    private var validator: ReportValidator
+    /// The admitted reports of the current and previous epoch, in memory only.
+    private var pool = ReportPool(capacityPerEpoch: 200_000)
     /// Our own sent envelopes, by content ID, counted locally until they come back through gossip. Never
     /// served by sync: that would name us as their author.
-    private var ownSent: [UInt32: [[UInt8]: WireReport]] = [:]
+    private var ownSent: [UInt32: [ReportID: WireReport]] = [:]
     private var truth: TrueReportValues?
     private var profile: LocalProfile?
     private var lastEpoch: UInt32?
@@ -84,7 +87,7 @@ public actor P2PPrivacyNetwork {
             autoReconnect: settings.autoReconnect,
             now: now()
         )
-        self.inbox = ReportInbox(parameters: configuration.parameters)
+        self.validator = ReportValidator(parameters: configuration.parameters)
     }
 
     // MARK: The plan's operations
@@ -250,7 +253,7 @@ public actor P2PPrivacyNetwork {
     public func sentReports(in epoch: UInt32) -> [ReportType] { self.schedule.sent[epoch] ?? [] }
 
     /// The number of admitted reports of `epoch` (from the network, not our own).
-    public func admittedReports(in epoch: UInt32) -> Int { self.inbox.count(of: epoch) }
+    public func admittedReports(in epoch: UInt32) -> Int { self.pool.count(epoch: epoch) }
 
     /// The current epoch, or `nil` if the clock is outside the epoch numbering.
     public var currentEpoch: UInt32? { try? self.configuration.parameters.schedule.epoch(containing: self.now()) }
@@ -262,7 +265,7 @@ public actor P2PPrivacyNetwork {
         guard let epoch = self.currentEpoch else { return }
         if self.lastEpoch != epoch {
             self.lastEpoch = epoch
-            self.inbox.rollOver(currentEpoch: epoch)
+            self.pool.advance(to: epoch)
             self.schedule.forget(before: epoch == 0 ? 0 : epoch - 1)
             self.ownSent = self.ownSent.filter { $0.key + 1 >= epoch }
             self.statisticsDirty = true
@@ -355,7 +358,7 @@ public actor P2PPrivacyNetwork {
     private func send(_ envelope: ReportEnvelope) async {
         guard self.gate.maySendReports, let transport = self.transport else { return }
         let bytes = envelope.encode()
-        self.ownSent[envelope.epoch, default: [:]][ReportInbox.contentID(of: bytes)] = envelope.report
+        self.ownSent[envelope.epoch, default: [:]][ReportID(data: bytes)] = envelope.report
         self.statisticsDirty = true
         self.eventContinuation.yield(.reportSent(envelope.report.type))
         do {
@@ -379,28 +382,36 @@ public actor P2PPrivacyNetwork {
     func admit(_ bytes: [UInt8], from peer: PeerID?) -> AdmissionVerdict {
         guard let epoch = self.currentEpoch else { return .ignore }
         if let peer { self.discovery.peerSeen(peer, now: self.now()) }
-        switch self.inbox.admit(bytes, currentEpoch: epoch) {
-        case .accepted(let envelope, _):
-            self.statisticsDirty = true
-            self.eventContinuation.yield(.reportAccepted(envelope.report.type, epoch: envelope.epoch))
-            return .accept
-        case .duplicate:
+        switch self.validator.validate(bytes, currentEpoch: epoch) {
+        case .accept(let envelope, let id):
+            switch self.pool.insert(envelope, id: id, currentEpoch: epoch) {
+            case .inserted:
+                self.statisticsDirty = true
+                self.eventContinuation.yield(.reportAccepted(envelope.report.type, epoch: envelope.epoch))
+                return .accept
+            case .duplicate:
+                return .ignore
+            case .wrongEpoch, .full:
+                return .reject
+            }
+        case .ignore:
             return .ignore
-        case .rejected:
+        case .reject:
             return .reject
         }
     }
 
     private func syncResponse(epochs: [UInt32], limit: Int) -> [[UInt8]] {
-        self.inbox.envelopes(of: epochs, limit: min(limit, self.configuration.syncLimit))
+        self.pool.envelopes(epochs: Set(epochs).sorted(), limit: min(limit, self.configuration.syncLimit))
+            .map { $0.encode() }
     }
 
     private func estimates() -> CommunityEstimates {
         guard let epoch = self.currentEpoch else {
             return CommunityEstimates(reports: [], policy: self.configuration.policy)
         }
-        var reports = self.inbox.reports(of: epoch)
-        for (contentID, report) in self.ownSent[epoch] ?? [:] where !self.inbox.contains(contentID) {
+        var reports = self.pool.reports(epoch: epoch)
+        for (id, report) in self.ownSent[epoch] ?? [:] where !self.pool.contains(id) {
             reports.append(report)
         }
         return CommunityEstimates(reports: reports, policy: self.configuration.policy)
