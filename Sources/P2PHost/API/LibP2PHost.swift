@@ -6,8 +6,12 @@ import P2PNoise
 import P2PYamux
 public import ServiceLifecycle
 
-/// A libp2p host over TCP: listens, dials, upgrades every connection (Noise, Yamux), runs identify and ping, and
-/// dispatches the peer's streams to the registered protocol handlers.
+/// A libp2p host: listens, dials, upgrades every connection (Noise, Yamux), runs identify and ping, and dispatches the
+/// peer's streams to the registered protocol handlers.
+///
+/// Connections travel over its transports (``HostTransport``): TCP by default, or an ``InMemoryNetwork`` for tests and
+/// simulations. With an in-memory network on one event loop with virtual time and an ``EventLoopClock`` over that
+/// loop as the clock, every timer of the host runs on virtual time.
 ///
 /// Use it directly (``start()``, then ``shutdown()``) or as a swift-service-lifecycle `Service` (``run()`` serves
 /// until cancelled or a graceful shutdown). ``events`` reports connections, identify results and errors; it has
@@ -31,6 +35,8 @@ public final class LibP2PHost: Service, Sendable {
 
     private let identity: PrivateKey
     private let group: any EventLoopGroup
+    private let transports: [any HostTransport]
+    private let clock: any Clock<Duration>
     private let logger: Logger
     private let upgrader: ConnectionUpgrader
     private let eventContinuation: AsyncStream<HostEvent>.Continuation
@@ -42,7 +48,7 @@ public final class LibP2PHost: Service, Sendable {
     private enum Phase {
         case idle
         case starting
-        case running(listeners: [any Channel], serving: Task<Void, Never>)
+        case running(listeners: [any HostTransportListener], serving: Task<Void, Never>)
         case shutDown(serving: Task<Void, Never>?)
     }
 
@@ -91,13 +97,15 @@ public final class LibP2PHost: Service, Sendable {
     /// - Parameters:
     ///   - identity: our libp2p key (Ed25519).
     ///   - configuration: listen addresses, timeouts and limits.
-    ///   - eventLoopGroup: the NIO loops for sockets (`nil`: NIOPosix's shared singleton).
+    ///   - eventLoopGroup: the NIO loops for connections (`nil`: NIOPosix's shared singleton).
+    ///   - transports: how connections travel, asked in order for each address (`nil`: ``TCPTransport`` alone).
     ///   - logger: receives `trace`/`debug` records with `p2p.peer`, `p2p.conn`, `p2p.stream`, `p2p.protocol`.
-    ///   - clock: times the idle timeout and redials (a manual clock in tests).
+    ///   - clock: times the idle timeout, redials and ping round trips (a manual or ``EventLoopClock`` in tests).
     public init(
         identity: PrivateKey,
         configuration: HostConfiguration = HostConfiguration(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
+        transports: [any HostTransport]? = nil,
         logger: Logger = Logger(label: "p2p.host", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: any Clock<Duration> = ContinuousClock()
     ) throws {
@@ -105,6 +113,8 @@ public final class LibP2PHost: Service, Sendable {
         self.peerID = PeerID(publicKey: identity.publicKey)
         self.configuration = configuration
         self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.transports = transports ?? [TCPTransport()]
+        self.clock = clock
         var logger = logger
         logger[metadataKey: "p2p.local"] = "\(self.peerID)"
         self.logger = logger
@@ -176,8 +186,8 @@ public final class LibP2PHost: Service, Sendable {
         guard let peer = address.peerID else {
             throw P2PHostError(.unsupportedAddress, "cannot keep \(address) connected: it has no /p2p/<peer ID>")
         }
-        guard address.tcpSocketAddress != nil else {
-            throw P2PHostError(.unsupportedAddress, "cannot keep \(address) connected: only /ip4 or /ip6 with /tcp")
+        guard self.transport(dialing: address) != nil else {
+            throw P2PHostError(.unsupportedAddress, "cannot keep \(address) connected: no transport can dial it")
         }
         self.manager.keep(peer, addresses: [address])
         return peer
@@ -204,19 +214,17 @@ public final class LibP2PHost: Service, Sendable {
             }
             state.phase = .starting
         }
-        var listeners: [any Channel] = []
+        var listeners: [any HostTransportListener] = []
         var bound: [Multiaddr] = []
         do {
             for address in self.configuration.listenAddresses {
-                let channel = try await self.bind(address)
-                listeners.append(channel)
-                if let local = channel.localAddress, let multiaddr = Multiaddr(tcp: local) {
-                    bound.append(multiaddr)
-                }
+                let listener = try await self.bind(address)
+                listeners.append(listener)
+                bound.append(listener.address)
             }
         } catch {
             for listener in listeners {
-                try? await listener.close()
+                listener.close()
             }
             self.state.withLock { $0.phase = .shutDown(serving: nil) }
             self.newConnectionsContinuation.finish()
@@ -233,7 +241,7 @@ public final class LibP2PHost: Service, Sendable {
         }
         if !stillStarting {
             for listener in listeners {
-                try? await listener.close()
+                listener.close()
             }
             self.newConnectionsContinuation.finish()
             await serving.value
@@ -242,11 +250,12 @@ public final class LibP2PHost: Service, Sendable {
         self.logger.debug("host started", metadata: ["p2p.addrs": "\(bound)"])
     }
 
-    /// Dials `address` (`/ip4|ip6/…/tcp/…`, optionally ending in `/p2p/<id>`, which the peer must prove in Noise),
-    /// upgrades the connection and returns the peer's ID. Returns at once if that peer is already connected.
+    /// Dials `address` (`/ip4|ip6/…/tcp/…` for TCP, optionally ending in `/p2p/<id>`, which the peer must prove in
+    /// Noise), upgrades the connection and returns the peer's ID. Returns at once if that peer is already connected.
     public func dial(_ address: Multiaddr) async throws -> PeerID {
-        guard let socketAddress = address.tcpSocketAddress else {
-            throw P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
+        let target = address.removingPeerID()
+        guard let transport = self.transport(dialing: target) else {
+            throw P2PHostError(.unsupportedAddress, "cannot dial \(address): no transport supports it")
         }
         let expectedPeer = address.peerID
         if let existing = try self.reserveOutboundHandshake(to: expectedPeer) {
@@ -258,14 +267,17 @@ public final class LibP2PHost: Service, Sendable {
         let channel: any Channel
         let upgrade: EventLoopFuture<UpgradedConnection>
         do {
-            (channel, upgrade) = try await ClientBootstrap(group: self.group)
-                .connectTimeout(self.configuration.dialTimeout)
-                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-                .connect(to: socketAddress) { channel in
-                    channel.eventLoop.makeSucceededFuture(
-                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
-                    )
-                }
+            (channel, upgrade) = try await transport.dial(
+                target,
+                group: self.group,
+                timeout: self.configuration.dialTimeout
+            ) { channel in
+                channel.eventLoop.makeSucceededFuture(
+                    (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
+                )
+            }
+        } catch let error as P2PHostError {
+            throw error
         } catch {
             throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
         }
@@ -387,7 +399,7 @@ public final class LibP2PHost: Service, Sendable {
         do {
             for _ in 0..<max(1, count) {
                 let payload = Ping.makePayload(using: &generator)
-                times.append(try await Ping.ping(on: stream, payload: payload, clock: ContinuousClock()))
+                times.append(try await Ping.ping(on: stream, payload: payload, clock: self.clock))
             }
         } catch {
             await stream.close()
@@ -454,7 +466,7 @@ public final class LibP2PHost: Service, Sendable {
     /// Moves to shut down and closes everything; returns the serving task to await. Safe to call repeatedly.
     private func beginShutdown() -> Task<Void, Never>? {
         let (listeners, connections, serving) = self.state.withLock {
-            state -> ([any Channel], [HostConnection], Task<Void, Never>?) in
+            state -> ([any HostTransportListener], [HostConnection], Task<Void, Never>?) in
             switch state.phase {
             case .idle, .starting:
                 state.phase = .shutDown(serving: nil)
@@ -467,7 +479,7 @@ public final class LibP2PHost: Service, Sendable {
             }
         }
         for listener in listeners {
-            listener.close(promise: nil)
+            listener.close()
         }
         for connection in connections {
             connection.close()
@@ -477,21 +489,25 @@ public final class LibP2PHost: Service, Sendable {
         return serving
     }
 
-    private func bind(_ address: Multiaddr) async throws -> any Channel {
-        guard let socketAddress = address.tcpSocketAddress else {
-            throw P2PHostError(.unsupportedAddress, "cannot listen on \(address): only /ip4 or /ip6 with /tcp")
+    /// The first transport that can dial `address`.
+    private func transport(dialing address: Multiaddr) -> (any HostTransport)? {
+        let target = address.removingPeerID()
+        return self.transports.first { $0.canDial(target) }
+    }
+
+    private func bind(_ address: Multiaddr) async throws -> any HostTransportListener {
+        guard let transport = self.transports.first(where: { $0.canListen(on: address) }) else {
+            throw P2PHostError(.unsupportedAddress, "cannot listen on \(address): no transport supports it")
         }
         let upgrader = self.upgrader
         do {
-            return try await ServerBootstrap(group: self.group)
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { [weak self] channel in
-                    guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
-                    self.accept(channel, upgrader: upgrader)
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                }
-                .bind(to: socketAddress).get()
+            return try await transport.listen(on: address, group: self.group) { [weak self] channel in
+                guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
+                self.accept(channel, upgrader: upgrader)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+        } catch let error as P2PHostError {
+            throw error
         } catch {
             throw P2PHostError(.listenFailed, "cannot listen on \(address)", underlying: error)
         }
@@ -530,7 +546,6 @@ public final class LibP2PHost: Service, Sendable {
         }
     }
 
-    /// Records an upgraded connection and hands it to the serving task.
     /// Records an upgraded connection and hands it to the serving task.
     ///
     /// One connection per peer: when both sides dialed, each side keeps the connection dialed by the smaller peer
@@ -599,6 +614,16 @@ public final class LibP2PHost: Service, Sendable {
     /// The number of open connections to `peer` (at most one once simultaneous dials are settled).
     public func connectionCount(to peer: PeerID) -> Int {
         self.state.withLock { state in state.connections(to: peer).count }
+    }
+
+    /// The open streams on the connection to `peer` (`nil` when not connected); for tests.
+    func openStreamCount(to peer: PeerID) -> Int? {
+        self.connection(to: peer)?.streams.openStreams
+    }
+
+    /// How long until the connection manager's next idle close or redial; for tests on virtual time.
+    var timeUntilConnectionManagerDeadline: Duration? {
+        self.manager.timeUntilNextDeadline
     }
 
     private func connection(to peer: PeerID) -> HostConnection? {

@@ -53,6 +53,14 @@ final class ConnectionManager: Sendable {
         self.state.withLock { $0.machine.isKept(peer) }
     }
 
+    /// How long until the machine's next deadline (an idle close or a redial), if it has one; for tests on virtual
+    /// time, where it stays put until the test advances the clock.
+    var timeUntilNextDeadline: Duration? {
+        let now = self.now
+        guard let next = self.state.withLock({ $0.machine.nextDeadline }) else { return nil }
+        return .nanoseconds(Int64(clamping: next.uptimeNanoseconds) - Int64(clamping: now.uptimeNanoseconds))
+    }
+
     /// A connection to `peer` was established.
     func connectionOpened(peer: PeerID) {
         let now = self.now

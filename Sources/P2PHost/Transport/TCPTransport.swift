@@ -1,0 +1,76 @@
+public import NIOCore
+import NIOPosix
+public import P2PCore
+
+/// TCP on NIOPosix: listens on and dials `/ip4/…/tcp/…` and `/ip6/…/tcp/…` (with `TCP_NODELAY`).
+///
+/// The default transport of a ``LibP2PHost``. The group passed to its methods must be a NIOPosix group.
+public struct TCPTransport: HostTransport {
+    /// A TCP transport.
+    public init() {}
+
+    /// Whether `address` is `/ip4|ip6/<address>/tcp/<port>`.
+    public func canListen(on address: Multiaddr) -> Bool {
+        address.tcpSocketAddress != nil
+    }
+
+    /// Whether `address` is `/ip4|ip6/<address>/tcp/<port>`.
+    public func canDial(_ address: Multiaddr) -> Bool {
+        address.tcpSocketAddress != nil
+    }
+
+    /// Binds a TCP server socket (with `SO_REUSEADDR`).
+    public func listen(
+        on address: Multiaddr,
+        group: any EventLoopGroup,
+        childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) async throws -> any HostTransportListener {
+        guard let socketAddress = address.tcpSocketAddress else {
+            throw P2PHostError(.unsupportedAddress, "cannot listen on \(address): only /ip4 or /ip6 with /tcp")
+        }
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer(childChannelInitializer)
+                .bind(to: socketAddress).get()
+        } catch {
+            throw P2PHostError(.listenFailed, "cannot listen on \(address)", underlying: error)
+        }
+        guard let local = channel.localAddress, let bound = Multiaddr(tcp: local) else {
+            try? await channel.close()
+            throw P2PHostError(.listenFailed, "the listener on \(address) has no local address")
+        }
+        return Listener(address: bound, channel: channel)
+    }
+
+    /// Connects a TCP socket within `timeout`.
+    public func dial<Output: Sendable>(
+        _ address: Multiaddr,
+        group: any EventLoopGroup,
+        timeout: TimeAmount,
+        channelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
+    ) async throws -> Output {
+        guard let socketAddress = address.tcpSocketAddress else {
+            throw P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
+        }
+        do {
+            return try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .connect(to: socketAddress, channelInitializer: channelInitializer)
+        } catch {
+            throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
+        }
+    }
+
+    private struct Listener: HostTransportListener {
+        let address: Multiaddr
+        let channel: any Channel
+
+        func close() {
+            self.channel.close(promise: nil)
+        }
+    }
+}
