@@ -17,7 +17,8 @@ struct VirtualNetwork {
     /// A started host listening on the next free virtual port of its own virtual host.
     func makeHost(
         configuration: HostConfiguration = HostConfiguration(),
-        listen: Bool = true
+        listen: Bool = true,
+        redialJitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
     ) async throws -> VirtualHost {
         var configuration = configuration
         if listen && configuration.listenAddresses.isEmpty {
@@ -29,7 +30,8 @@ struct VirtualNetwork {
             configuration: configuration,
             eventLoopGroup: self.loop,
             transports: [transport],
-            clock: self.clock
+            clock: self.clock,
+            redialJitter: redialJitter
         )
         try await host.start()
         return VirtualHost(host: host, transport: transport)

@@ -101,13 +101,16 @@ public final class LibP2PHost: Service, Sendable {
     ///   - transports: how connections travel, asked in order for each address (`nil`: ``TCPTransport`` alone).
     ///   - logger: receives `trace`/`debug` records with `p2p.peer`, `p2p.conn`, `p2p.stream`, `p2p.protocol`.
     ///   - clock: times the idle timeout, redials and ping round trips (a manual or ``EventLoopClock`` in tests).
+    ///   - redialJitter: draws each redial delay uniformly within its backoff ceiling ("full jitter"); a seeded
+    ///     generator makes redials deterministic in tests.
     public init(
         identity: PrivateKey,
         configuration: HostConfiguration = HostConfiguration(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
         transports: [any HostTransport]? = nil,
         logger: Logger = Logger(label: "p2p.host", factory: { _ in SwiftLogNoOpLogHandler() }),
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        redialJitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
     ) throws {
         self.identity = identity
         self.peerID = PeerID(publicKey: identity.publicKey)
@@ -129,7 +132,8 @@ public final class LibP2PHost: Service, Sendable {
                 idleTimeout: configuration.idleTimeout.map(ElapsedClock.timeAmount),
                 maxConnections: configuration.maxConnections
             ),
-            clock: clock
+            clock: clock,
+            jitter: redialJitter
         )
         self.upgrader = ConnectionUpgrader(
             noise: try NoiseConfiguration(localIdentity: identity),

@@ -16,7 +16,7 @@ final class ConnectionManager: Sendable {
 
     private struct Locked {
         var machine: ConnectionManagerStateMachine
-        var generator = SystemRandomNumberGenerator()
+        var generator: JitterGenerator
         /// An `.event` wake-up is queued and the driver has not looked at the machine since: later events need none.
         var wakeUpQueued = false
     }
@@ -26,8 +26,16 @@ final class ConnectionManager: Sendable {
     private let wakeUps: AsyncStream<WakeUp>
     private let wakeUpContinuation: AsyncStream<WakeUp>.Continuation
 
-    init(machine: ConnectionManagerStateMachine, clock: any Clock<Duration>) {
-        self.state = LockedState(Locked(machine: machine))
+    /// - Parameters:
+    ///   - machine: the decisions.
+    ///   - clock: stamps events and times the driver's sleeps.
+    ///   - jitter: draws the redial delays within each backoff ceiling.
+    init(
+        machine: ConnectionManagerStateMachine,
+        clock: any Clock<Duration>,
+        jitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
+        self.state = LockedState(Locked(machine: machine, generator: JitterGenerator(base: jitter)))
         self.clock = ElapsedClock(clock)
         (self.wakeUps, self.wakeUpContinuation) = AsyncStream<WakeUp>.makeStream()
     }
@@ -189,5 +197,14 @@ struct ElapsedClock: Sendable {
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return max(0, seconds) * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The injected random source of redial jitter, as a concrete generator the machine can take `inout`.
+private struct JitterGenerator: RandomNumberGenerator, Sendable {
+    var base: any RandomNumberGenerator & Sendable
+
+    mutating func next() -> UInt64 {
+        self.base.next()
     }
 }
