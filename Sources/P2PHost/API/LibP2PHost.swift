@@ -406,7 +406,7 @@ public final class LibP2PHost: Service, Sendable {
                 times.append(try await Ping.ping(on: stream, payload: payload, clock: self.clock))
             }
         } catch {
-            await stream.close()
+            await stream.reset()
             throw error
         }
         try? await stream.closeWrite()
@@ -420,13 +420,15 @@ public final class LibP2PHost: Service, Sendable {
         let message: IdentifyMessage
         do {
             message = try await Identify.request(on: stream)
+            if let publicKey = message.publicKey, !peer.matches(publicKey) {
+                throw P2PHostError(.protocolViolation, "identify from \(peer) carries another peer's public key")
+            }
         } catch {
-            await stream.close()
+            // A malformed or foreign answer: abort the stream so the peer does not take it for success.
+            await stream.reset()
             throw error
         }
-        if let publicKey = message.publicKey, !peer.matches(publicKey) {
-            throw P2PHostError(.protocolViolation, "identify from \(peer) carries another peer's public key")
-        }
+        await stream.close()
         self.state.withLock { $0.identified[peer] = message }
         self.eventContinuation.yield(
             .identified(
@@ -686,10 +688,11 @@ public final class LibP2PHost: Service, Sendable {
                         try await handler(stream)
                     } catch {
                         logger.debug(
-                            "stream handler failed",
+                            "stream handler failed, resetting its stream",
                             metadata: ["p2p.protocol": "\(stream.protocolID)", "p2p.error": "\(error)"]
                         )
-                        await stream.close()
+                        // RST rather than FIN: the peer must not mistake a rejected exchange for a finished one.
+                        await stream.reset()
                     }
                 }
             }

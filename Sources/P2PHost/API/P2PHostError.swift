@@ -30,6 +30,8 @@ public struct P2PHostError: CodedError {
         case timedOut
         /// The stream or connection closed before the operation finished.
         case closed
+        /// The stream was aborted with a Yamux reset (RST) by the peer or by us, rather than closed cleanly.
+        case streamReset
         /// The host is not running (not started, or shut down).
         case notRunning
     }

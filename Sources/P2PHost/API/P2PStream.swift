@@ -1,11 +1,14 @@
 public import NIOCore
 public import P2PCore
+import P2PYamux
 
 /// One negotiated libp2p stream (a Yamux stream after multistream-select), for async code.
 ///
 /// Reads and writes hop to the connection's event loop. Only one ``read()`` may wait at a time. Cancelling a task
 /// that waits in ``read()`` or ``write(_:)`` closes the stream. Call
-/// ``closeWrite()`` to send FIN (the peer sees end of stream; reading continues), and ``close()`` when done.
+/// ``closeWrite()`` to send FIN (the peer sees end of stream; reading continues), and ``close()`` when done. Call
+/// ``reset()`` to abort instead (Yamux RST): the peer's reads then fail with ``P2PHostError/Code/streamReset``, which
+/// it can tell apart from a clean end of stream.
 public struct P2PStream: Sendable {
     /// The negotiated protocol ID.
     public let protocolID: String
@@ -127,5 +130,12 @@ public struct P2PStream: Sendable {
     /// Closes the stream in both directions.
     public func close() async {
         try? await self.channel.close().get()
+    }
+
+    /// Aborts the stream in both directions with a Yamux RST: unsent writes are dropped, and the peer's pending and
+    /// later reads fail with ``P2PHostError/Code/streamReset`` (not end of stream). Use it when the peer broke the
+    /// protocol, so it does not mistake the end for success. Does nothing on a stream that is already closed.
+    public func reset() async {
+        try? await self.channel.triggerUserOutboundEvent(YamuxResetStreamEvent()).get()
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import P2PYamux
 
 /// Bridges one negotiated stream channel to ``P2PStream``: buffers reads and hands them out on demand.
 ///
@@ -55,7 +56,11 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if self.failure == nil {
-            self.failure = error
+            if let yamuxError = error as? YamuxError, yamuxError.code == .streamReset {
+                self.failure = P2PHostError(.streamReset, "the stream was reset", underlying: yamuxError)
+            } else {
+                self.failure = error
+            }
         }
         self.completePendingRead()
         context.close(promise: nil)

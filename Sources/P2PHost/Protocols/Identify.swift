@@ -21,11 +21,11 @@ enum Identify {
         await stream.close()
     }
 
-    /// Asks the peer: reads and merges the reply until end of stream.
+    /// Asks the peer: reads and merges the reply until end of stream. The caller closes the stream (or resets it
+    /// when the reply is bad).
     static func request(on stream: P2PStream) async throws -> IdentifyMessage {
         try await stream.closeWrite()
         var bytes = try await stream.readToEnd(maxBytes: Self.maxStreamBytes)
-        await stream.close()
         return try Self.decodeReply(&bytes)
     }
 
