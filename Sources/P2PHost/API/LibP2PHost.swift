@@ -13,6 +13,11 @@ public import ServiceLifecycle
 /// simulations. With an in-memory network on one event loop with virtual time and an ``EventLoopClock`` over that
 /// loop as the clock, every timer of the host runs on virtual time.
 ///
+/// Identify push (`/ipfs/id/push/1.0.0`): when our protocols (``setHandler(protocol:handler:)``,
+/// ``removeHandler(protocol:)``) or listen addresses (``listen(on:)``) change, connected peers get our new identify
+/// message; pushes from peers (size-limited like identify replies, possibly partial) are merged into their record
+/// and reported as ``HostEvent/identified(peer:agentVersion:protocols:listenAddresses:)``.
+///
 /// Use it directly (``start()``, then ``shutdown()``) or as a swift-service-lifecycle `Service` (``run()`` serves
 /// until cancelled or a graceful shutdown). ``events`` reports connections, identify results and errors; it has
 /// one consumer. There is at most one connection per peer: ``dial(_:)`` reuses it, and when both sides dial at once
@@ -42,6 +47,9 @@ public final class LibP2PHost: Service, Sendable {
     private let eventContinuation: AsyncStream<HostEvent>.Continuation
     private let newConnections: AsyncStream<HostConnection>
     private let newConnectionsContinuation: AsyncStream<HostConnection>.Continuation
+    /// Wakes the identify pusher: our protocols or listen addresses changed.
+    private let pushRequests: AsyncStream<Void>
+    private let pushRequestsContinuation: AsyncStream<Void>.Continuation
     private let state: LockedState<State>
     private let manager: ConnectionManager
 
@@ -61,6 +69,10 @@ public final class LibP2PHost: Service, Sendable {
         private var connectionIDs: [PeerID: [UInt64]] = [:]
         var handshakesInFlight = 0
         var nextConnectionID: UInt64 = 0
+        /// An identify push round is requested and has not started yet (later changes join it).
+        var pushQueued = false
+        /// The identify push rounds requested so far.
+        var pushRounds = 0
         var identified: [PeerID: IdentifyMessage] = [:]
 
         /// The open connections to `peer`, oldest first.
@@ -125,6 +137,9 @@ public final class LibP2PHost: Service, Sendable {
             bufferingPolicy: .bufferingNewest(4096)
         )
         (self.newConnections, self.newConnectionsContinuation) = AsyncStream<HostConnection>.makeStream()
+        (self.pushRequests, self.pushRequestsContinuation) = AsyncStream<Void>.makeStream(
+            bufferingPolicy: .bufferingNewest(1)
+        )
         let state = LockedState(State())
         self.state = state
         self.manager = ConnectionManager(
@@ -143,9 +158,13 @@ public final class LibP2PHost: Service, Sendable {
             supportedProtocols: { state.withLock { $0.handlers.keys.sorted() } },
             logger: logger
         )
+        self.setHandler(protocol: Identify.pushProtocolID) { [weak self] stream in
+            guard let self else { return }
+            try await self.receiveIdentifyPush(on: stream)
+        }
         self.setHandler(protocol: Identify.protocolID) { [weak self] stream in
             guard let self else { return }
-            try await Identify.respond(on: stream, with: self.identifyMessage(for: stream))
+            try await Identify.respond(on: stream, with: self.identifyMessage(for: stream.remotePeer))
         }
         self.setHandler(protocol: Ping.protocolID) { stream in
             try await Ping.respond(on: stream)
@@ -159,7 +178,47 @@ public final class LibP2PHost: Service, Sendable {
 
     /// Registers (or replaces) the handler for inbound streams of `protocolID`.
     public func setHandler(protocol protocolID: String, handler: @escaping StreamHandler) {
-        self.state.withLock { $0.handlers[protocolID] = handler }
+        let added = self.state.withLock { state in
+            state.handlers.updateValue(handler, forKey: protocolID) == nil
+        }
+        if added {
+            self.announceChange()
+        }
+    }
+
+    /// Removes the handler for `protocolID`: later inbound streams cannot negotiate it. Connected peers learn the
+    /// change through identify push.
+    public func removeHandler(protocol protocolID: String) {
+        let removed = self.state.withLock { state in
+            state.handlers.removeValue(forKey: protocolID) != nil
+        }
+        if removed {
+            self.announceChange()
+        }
+    }
+
+    /// Binds one more listen address while the host runs and returns it (ending in `/p2p/<our peer ID>`); connected
+    /// peers learn it through identify push.
+    public func listen(on address: Multiaddr) async throws -> Multiaddr {
+        try self.state.withLock { state throws(P2PHostError) in
+            guard case .running = state.phase else {
+                throw P2PHostError(.notRunning, "cannot listen on \(address): the host is not running")
+            }
+        }
+        let listener = try await self.bind(address)
+        let added = self.state.withLock { state -> Bool in
+            guard case .running(let listeners, let serving) = state.phase else { return false }
+            state.phase = .running(listeners: listeners + [listener], serving: serving)
+            state.listenAddresses.append(listener.address)
+            return true
+        }
+        guard added else {
+            listener.close()
+            throw P2PHostError(.notRunning, "the host shut down while binding \(address)")
+        }
+        self.logger.debug("listening on one more address", metadata: ["p2p.addr": "\(listener.address)"])
+        self.announceChange()
+        return listener.address.appending(.p2p(self.peerID))
     }
 
     /// The protocols accepted on inbound streams, sorted.
@@ -492,6 +551,7 @@ public final class LibP2PHost: Service, Sendable {
         }
         self.newConnectionsContinuation.finish()
         self.manager.finish()
+        self.pushRequestsContinuation.finish()
         return serving
     }
 
@@ -646,9 +706,15 @@ public final class LibP2PHost: Service, Sendable {
                     close: { peer in self.disconnect(from: peer) }
                 )
             }
+            group.addTask {
+                for await _ in self.pushRequests {
+                    await self.pushIdentify()
+                }
+            }
             for await connection in self.newConnections {
                 group.addTask { await self.serve(connection) }
             }
+            // Shutting down: the pusher's input finished too, so the group drains.
         }
     }
 
@@ -714,13 +780,13 @@ public final class LibP2PHost: Service, Sendable {
         }
     }
 
-    /// The identify answer for the peer at the other end of `stream`.
-    private func identifyMessage(for stream: P2PStream) -> IdentifyMessage {
+    /// Our identify message for `peer` (its observed address is the one of our connection to it).
+    private func identifyMessage(for peer: PeerID) -> IdentifyMessage {
         let (listenAddresses, protocols, observed) = self.state.withLock { state in
             (
                 state.listenAddresses,
                 state.handlers.keys.sorted(),
-                state.connections(to: stream.remotePeer).first?.address
+                state.connections(to: peer).first?.address
             )
         }
         return IdentifyMessage(
@@ -730,6 +796,80 @@ public final class LibP2PHost: Service, Sendable {
             observedAddress: observed,
             protocolVersion: IdentifyMessage.defaultProtocolVersion,
             agentVersion: self.configuration.agentVersion
+        )
+    }
+
+    // MARK: Identify push
+
+    /// The identify push rounds requested so far (for tests).
+    var identifyPushCount: Int {
+        self.state.withLock { $0.pushRounds }
+    }
+
+    /// Our protocols or listen addresses changed: queue one push round to the connected peers (changes made before
+    /// the round starts join it).
+    private func announceChange() {
+        let wake = self.state.withLock { state -> Bool in
+            guard case .running = state.phase, !state.connections.isEmpty, !state.pushQueued else { return false }
+            state.pushQueued = true
+            state.pushRounds += 1
+            return true
+        }
+        if wake {
+            self.pushRequestsContinuation.yield()
+        }
+    }
+
+    /// Pushes our current identify message to every connected peer that accepts identify push (or whose protocols
+    /// we do not know yet), all at once; a peer that fails is only logged.
+    private func pushIdentify() async {
+        let peers = self.state.withLock { state -> [PeerID] in
+            state.pushQueued = false
+            return state.connectedPeers.filter { peer in
+                state.identified[peer].map { $0.protocols.contains(Identify.pushProtocolID) } ?? true
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            for peer in peers {
+                group.addTask {
+                    do {
+                        let stream = try await self.newStream(to: peer, protocols: [Identify.pushProtocolID])
+                        try await Identify.push(self.identifyMessage(for: peer), on: stream)
+                    } catch {
+                        self.logger.debug(
+                            "identify push failed",
+                            metadata: ["p2p.peer": "\(peer)", "p2p.error": "\(error)"]
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles an inbound identify push: reads it (size-limited), checks its key, and merges it into the peer's
+    /// identify record (a push may be partial). A bad push throws, so the serving loop resets the stream.
+    private func receiveIdentifyPush(on stream: P2PStream) async throws {
+        let peer = stream.remotePeer
+        let push = try await Identify.receivePush(on: stream)
+        if let publicKey = push.publicKey, !peer.matches(publicKey) {
+            throw P2PHostError(.protocolViolation, "identify push from \(peer) carries another peer's public key")
+        }
+        await stream.close()
+        let merged = self.state.withLock { state -> IdentifyMessage? in
+            guard state.isConnected(to: peer) else { return nil }
+            var record = state.identified[peer] ?? IdentifyMessage()
+            record.apply(push: push)
+            state.identified[peer] = record
+            return record
+        }
+        guard let merged else { return }
+        self.eventContinuation.yield(
+            .identified(
+                peer: peer,
+                agentVersion: merged.agentVersion,
+                protocols: merged.protocols,
+                listenAddresses: merged.listenAddresses
+            )
         )
     }
 }

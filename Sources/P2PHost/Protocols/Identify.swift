@@ -8,6 +8,8 @@ import P2PCore
 enum Identify {
     /// The protocol ID.
     static let protocolID = "/ipfs/id/1.0.0"
+    /// The identify push protocol ID: the sender opens the stream, writes its (possibly partial) message, closes.
+    static let pushProtocolID = "/ipfs/id/push/1.0.0"
     /// The most bytes read from one identify stream.
     static let maxStreamBytes = IdentifyMessage.maxMessageSize * 2
 
@@ -19,6 +21,30 @@ enum Identify {
         try await stream.write(buffer)
         try await stream.closeWrite()
         await stream.close()
+    }
+
+    /// Pushes `message` to the peer: writes it, closes our side, then waits for the peer to close (a bad push is
+    /// answered with a reset, which this reports as ``P2PHostError/Code/streamReset``).
+    static func push(_ message: IdentifyMessage, on stream: P2PStream) async throws {
+        let encoded = message.encoded
+        var buffer = stream.allocator.buffer(capacity: encoded.count + 3)
+        buffer.writeUVarintLengthPrefixed(encoded)
+        do {
+            try await stream.write(buffer)
+            try await stream.closeWrite()
+            _ = try await stream.readToEnd(maxBytes: 0)
+        } catch {
+            await stream.close()
+            throw error
+        }
+        await stream.close()
+    }
+
+    /// Reads a pushed identify message until end of stream (at most ``maxStreamBytes``, merged like a reply). The
+    /// caller closes the stream, or resets it when the push is refused.
+    static func receivePush(on stream: P2PStream) async throws -> IdentifyMessage {
+        var bytes = try await stream.readToEnd(maxBytes: Self.maxStreamBytes)
+        return try Self.decodeReply(&bytes)
     }
 
     /// Asks the peer: reads and merges the reply until end of stream. The caller closes the stream (or resets it

@@ -72,6 +72,17 @@ public struct IdentifyMessage: Hashable, Sendable {
         return writer.bytes
     }
 
+    /// Applies an identify push (`/ipfs/id/push/1.0.0`): a push may be partial, so what it leaves out stays as it
+    /// was. Fields it sets replace ours; a non-empty list of listen addresses or protocols replaces the whole list.
+    public mutating func apply(push: IdentifyMessage) {
+        if let publicKey = push.publicKey { self.publicKey = publicKey }
+        if !push.listenAddresses.isEmpty { self.listenAddresses = push.listenAddresses }
+        if !push.protocols.isEmpty { self.protocols = push.protocols }
+        if let observedAddress = push.observedAddress { self.observedAddress = observedAddress }
+        if let protocolVersion = push.protocolVersion { self.protocolVersion = protocolVersion }
+        if let agentVersion = push.agentVersion { self.agentVersion = agentVersion }
+    }
+
     /// Decodes one message and merges it into `self`: set fields replace, repeated fields append.
     public mutating func merge<Bytes: Collection<UInt8>>(encoded bytes: Bytes) throws(P2PHostError) {
         guard bytes.count <= Self.maxMessageSize else {
