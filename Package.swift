@@ -183,7 +183,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "P2PHost", "P2PCore", "P2PGossipSub", "PrivacyCore", "PrivacyNetwork", "TestSupport", nioCore, nioPosix,
+                "P2PHost", "P2PCore", "P2PGossipSub", "PrivacyCore", "PrivacyNetwork", "TestSupport", "NodeRuntime",
+                nioCore, nioPosix,
             ],
             resources: [.copy("Interop")],
             swiftSettings: upcomingFeatures

@@ -21,6 +21,45 @@ public struct DataDirectoryAudit: Sendable {
         public static func text(_ text: String, name: String? = nil) -> Pattern {
             Pattern(name: name ?? "text \"\(text)\"", bytes: Array(text.utf8))
         }
+
+        /// Every form in which a wire envelope (or any bytes) could sit in a file: the raw bytes, lowercase and
+        /// uppercase hex, and base64 and base64url at each of the three alignments a longer base64 text can start
+        /// the bytes at (for alignment `k`, the base64 of the bytes from the first 3-byte group boundary on,
+        /// cut to whole groups, which appears verbatim in any base64 text holding the bytes at that alignment).
+        /// - Parameters:
+        ///   - bytes: the bytes (e.g. a 512-byte report envelope).
+        ///   - name: what they are, for the findings ("envelope 3" gives "envelope 3 (hex)").
+        public static func encodings(of bytes: [UInt8], name: String) -> [Pattern] {
+            guard !bytes.isEmpty else { return [] }
+            let hex = bytes.map { byte in
+                String(Self.hexDigits[Int(byte >> 4)]) + String(Self.hexDigits[Int(byte & 0x0F)])
+            }.joined()
+            var patterns = [
+                Pattern(name: "\(name) (raw)", bytes: bytes),
+                Pattern.text(hex, name: "\(name) (hex)"),
+                Pattern.text(hex.uppercased(), name: "\(name) (HEX)"),
+            ]
+            for alignment in 0..<3 {
+                let skip = (3 - alignment) % 3
+                let whole = (bytes.count - skip) / 3 * 3
+                guard whole >= 3 else { continue }
+                let base64 = Data(bytes[skip..<skip + whole]).base64EncodedString()
+                let url = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                patterns.append(.text(base64, name: "\(name) (base64, alignment \(alignment))"))
+                if url != base64 {
+                    patterns.append(.text(url, name: "\(name) (base64url, alignment \(alignment))"))
+                }
+            }
+            return patterns
+        }
+
+        private static let hexDigits = Array("0123456789abcdef")
+    }
+
+    /// The patterns of wire envelopes: ``Pattern/encodings(of:name:)`` of each, named "envelope 0", "envelope 1"…
+    /// (an audit of a node's data directory passes every envelope the node sent or admitted).
+    public static func envelopePatterns(_ envelopes: some Sequence<[UInt8]>) -> [Pattern] {
+        envelopes.enumerated().flatMap { index, bytes in Pattern.encodings(of: bytes, name: "envelope \(index)") }
     }
 
     /// One place where a pattern was found.
@@ -79,13 +118,47 @@ public struct DataDirectoryAudit: Sendable {
             let path = directory + "/" + file
             guard let bytes = try PrivateFile.load(path, limit: self.maximumFileBytes) else { continue }
             total += bytes.count
-            for pattern in self.patterns {
-                if let offset = Self.firstOffset(of: pattern.bytes, in: bytes) {
-                    findings.append(Finding(pattern: pattern.name, file: file, offset: offset))
-                }
+            for (index, offset) in Self.firstOffsets(of: self.patterns, in: bytes).sorted(by: { $0.key < $1.key }) {
+                findings.append(Finding(pattern: self.patterns[index].name, file: file, offset: offset))
             }
         }
         return Result(scannedFiles: files, scannedBytes: total, findings: findings)
+    }
+
+    /// The first offset of each pattern found in `haystack`, by pattern index. Patterns of four bytes or more
+    /// are found in one pass keyed by their first four bytes (an audit may look for thousands of envelope
+    /// encodings at once); shorter ones are searched one by one.
+    static func firstOffsets(of patterns: [Pattern], in haystack: [UInt8]) -> [Int: Int] {
+        var found: [Int: Int] = [:]
+        var byPrefix: [UInt32: [Int]] = [:]
+        for (index, pattern) in patterns.enumerated() {
+            if pattern.bytes.count >= 4 {
+                byPrefix[Self.key(pattern.bytes, at: 0), default: []].append(index)
+            } else if let offset = Self.firstOffset(of: pattern.bytes, in: haystack) {
+                found[index] = offset
+            }
+        }
+        guard !byPrefix.isEmpty, haystack.count >= 4 else { return found }
+        var remaining = byPrefix.values.reduce(0) { $0 + $1.count }
+        for offset in 0...(haystack.count - 4) {
+            guard let candidates = byPrefix[Self.key(haystack, at: offset)] else { continue }
+            for index in candidates where found[index] == nil {
+                let needle = patterns[index].bytes
+                if offset + needle.count <= haystack.count,
+                    haystack[offset..<offset + needle.count].elementsEqual(needle)
+                {
+                    found[index] = offset
+                    remaining -= 1
+                }
+            }
+            if remaining == 0 { break }
+        }
+        return found
+    }
+
+    private static func key(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+            | UInt32(bytes[offset + 3])
     }
 
     private static func collect(
