@@ -184,6 +184,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "P2PHost", "P2PCore", "P2PGossipSub", "PrivacyCore", "PrivacyNetwork", "TestSupport", nioCore, nioPosix,
+                "CommunityInsights", "Dashboard", logging, serviceLifecycle,
             ],
             resources: [.copy("Interop")],
             swiftSettings: upcomingFeatures
