@@ -23,6 +23,49 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "On a node that just started (no local report, no peer, few reports) every section says what it waits for",
+        .timeLimit(.minutes(2))
+    )
+    func freshNode() async throws {
+        let source = await ScriptedDashboardSource.fresh()
+        try await Self.withDashboard(over: source, finish: source.finish) { url in
+            let browser = try await HeadlessChromium.launch()
+            defer { browser.stop() }
+            let page = try await DashboardBrowserPage.open(url, in: browser)
+            let shown = try await page.snapshot(
+                until: """
+                    s => s.liveState === "Live" && s.rank === "No local report yet" && s.peers.length === 1
+                      && s.regions.length > 0 && s.recommendations.length > 0
+                    """,
+                describedAs: "the empty states"
+            )
+            #expect(shown.statusLine.hasPrefix("Connected to 0 peers"))
+            #expect(shown.healthLevel == "connecting")
+            #expect(!shown.rankInterval.isEmpty)
+            #expect(shown.yourGrade == "—")
+            #expect(shown.tools.isEmpty && shown.toolsSummary.hasPrefix("No local report yet"))
+            for (name, items) in [
+                ("recommendations", shown.recommendations), ("areas", shown.areas), ("trends", shown.trends),
+                ("leaderboard by grade", shown.leaderboardGrades), ("leaderboard by region", shown.leaderboardRegions),
+                ("education", shown.education),
+            ] {
+                #expect(items.count == 1 && items[0].key == nil, "\(name): \(items)")
+                #expect(items.first?.text.hasPrefix("Shown once the privacy tool has sent its local report") == true)
+            }
+            // Regions under 50 reports say how many more they need.
+            let withheld = shown.regions.filter { $0.last?.wholeMatch(of: /needs \d+ more reports?/) != nil }
+            #expect(!withheld.isEmpty, "regions: \(shown.regions)")
+            #expect(shown.peers == [["No peer connected yet."]])
+            #expect(shown.disclosureReports.count == 1)
+            #expect(shown.disclosureSummary.map(\.text) == ["Summary", "none yet (no local report)"])
+            #expect(page.errors.isEmpty, "page errors: \(page.errors)")
+            let path = BrowserArtifacts.path("dashboard-empty.png")
+            try await page.screenshot(width: 1280, height: 2400, to: path)
+            print("empty dashboard screenshot: \(path.path)")
+        }
+    }
+
     /// Serves `source` on 127.0.0.1 (any port) while `body` runs with the dashboard's URL, then ends the
     /// event streams (`finish`) and shuts the server down gracefully.
     private static func withDashboard(

@@ -30,6 +30,8 @@ final class ScriptedDashboardSource: DashboardDataSource {
     let disclosureValue: DashboardDisclosure
     /// The phases the test steps through: the first is shown on load.
     let phases: [Phase]
+    /// Whether the privacy tool has sent the local report.
+    let hasReport: Bool
     private let current = Mutex(0)
     private let settingsValue: Mutex<P2PSettings>
     private let broadcaster = DashboardUpdateBroadcaster()
@@ -37,6 +39,21 @@ final class ScriptedDashboardSource: DashboardDataSource {
     /// A community of `size` users; the first phase sees the reports of the first `firstPhaseUsers` users
     /// and three peers, the second sees everyone and five peers. Groups of 10 reports are shown.
     static func make(size: Int = 6000, firstPhaseUsers: Int = 4500, seed: UInt64 = 7) async -> ScriptedDashboardSource {
+        await Self.make(size: size, firstPhaseUsers: firstPhaseUsers, seed: seed, fresh: false)
+    }
+
+    /// A node that just started: no local report, no peer, and the reports of only `users` users under the
+    /// public network's display rules (groups under 50 reports withheld).
+    static func fresh(users: Int = 300, seed: UInt64 = 11) async -> ScriptedDashboardSource {
+        await Self.make(size: users, firstPhaseUsers: users, seed: seed, fresh: true)
+    }
+
+    private static func make(
+        size: Int,
+        firstPhaseUsers: Int,
+        seed: UInt64,
+        fresh: Bool
+    ) async -> ScriptedDashboardSource {
         let parameters = SyntheticCommunity.parameters
         let epoch = (try? parameters.schedule.epoch(containing: Self.now)) ?? 1
         let community = await SyntheticCommunity(
@@ -48,7 +65,7 @@ final class ScriptedDashboardSource: DashboardDataSource {
         // Two reports per user, in user order.
         // Groups of 10 reports are shown (the public network needs 50), so a few thousand users fill every
         // section, popular tools among A-grade peers included.
-        let policy = DisplayPolicy(subPopulationMinimum: 10)
+        let policy = fresh ? DisplayPolicy.standard : DisplayPolicy(subPopulationMinimum: 10)
         let first = CommunityEstimates(reports: reports.prefix(2 * firstPhaseUsers), policy: policy)
         let all = CommunityEstimates(reports: reports, policy: policy)
         let peers = [
@@ -111,7 +128,10 @@ final class ScriptedDashboardSource: DashboardDataSource {
                     DashboardWireReport(report: $0.element.report, sendAt: $0.element.sendAt, sent: $0.offset == 0)
                 }
             ),
-            phases: [Phase(peers: peers, estimates: first), Phase(peers: peers + more, estimates: all)]
+            phases: fresh
+                ? [Phase(peers: [], estimates: first)]
+                : [Phase(peers: peers, estimates: first), Phase(peers: peers + more, estimates: all)],
+            hasReport: !fresh
         )
     }
 
@@ -120,8 +140,10 @@ final class ScriptedDashboardSource: DashboardDataSource {
         epoch: Int,
         history: [AggregateSnapshot],
         disclosure: DashboardDisclosure,
-        phases: [Phase]
+        phases: [Phase],
+        hasReport: Bool
     ) {
+        self.hasReport = hasReport
         self.user = user
         self.epoch = epoch
         self.history = history
@@ -169,11 +191,13 @@ final class ScriptedDashboardSource: DashboardDataSource {
     }
 
     func comparison() async throws -> CommunityComparison? {
-        CommunityComparison(profile: self.user.localProfile, estimates: self.phase.estimates)
+        guard self.hasReport else { return nil }
+        return CommunityComparison(profile: self.user.localProfile, estimates: self.phase.estimates)
     }
 
     func insights() async throws -> CommunityDashboard? {
-        CommunityDashboard(
+        guard self.hasReport else { return nil }
+        return CommunityDashboard(
             estimates: self.phase.estimates,
             profile: self.user.localProfile,
             history: self.history,
@@ -202,7 +226,10 @@ final class ScriptedDashboardSource: DashboardDataSource {
         throw DashboardError.unavailable("the browser test's node takes no reports")
     }
 
-    func disclosure() async throws -> DashboardDisclosure { self.disclosureValue }
+    func disclosure() async throws -> DashboardDisclosure {
+        guard self.hasReport else { return DashboardDisclosure(epoch: self.epoch, summary: nil, wireReports: []) }
+        return self.disclosureValue
+    }
 
     func updates() -> AsyncStream<DashboardUpdate> { self.broadcaster.subscribe() }
 }
