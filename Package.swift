@@ -184,7 +184,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "P2PHost", "P2PCore", "P2PGossipSub", "PrivacyCore", "PrivacyNetwork", "TestSupport", "NodeRuntime",
-                nioCore, nioPosix,
+                "CommunityInsights", "Dashboard", nioCore, nioPosix, logging, serviceLifecycle,
             ],
             resources: [.copy("Interop")],
             swiftSettings: upcomingFeatures

@@ -67,7 +67,7 @@ extension DashboardAssets {
         .table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
         .table thead th { white-space: nowrap; }
         .table th, .table td { text-align: left; padding: 6px 4px; border-bottom: 1px solid var(--line);
-          overflow-wrap: anywhere; }
+          overflow-wrap: break-word; }
         .pending { color: var(--warn); }
         .trend-chart svg { width: 100%; height: auto; display: block; }
         .trend-line { fill: none; stroke: var(--accent); stroke-width: 2.5; }
@@ -88,7 +88,7 @@ extension DashboardAssets {
         button:disabled { background: #8792a2; cursor: not-allowed; }
         .summary { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0; }
         .summary dt { color: var(--muted); }
-        .summary dd { margin: 0; overflow-wrap: anywhere; }
+        .summary dd { margin: 0; overflow-wrap: break-word; min-width: 0; }
         .foot { text-align: center; color: var(--muted); font-size: 0.9rem; padding: 8px 16px 24px; }
         @media (max-width: 520px) {
           .top { padding: 12px; }

@@ -73,7 +73,25 @@ extension DashboardAssets {
             const health = $("health");
             health.setAttribute("data-level", s.health.connectivity);
             setText("health-text", s.health.summary);
-            setText("freshness", "Epoch " + s.epoch + " · " + whole(s.epochProgress * 100) + "% elapsed");
+            setText("freshness", "Epoch " + s.epoch + " · " + whole(s.epochProgress * 100) + "% elapsed · " + figuresAge(s.lastUpdated));
+          }
+
+          function figuresAge(lastUpdated) {
+            const updated = lastUpdated ? new Date(lastUpdated) : null;
+            if (!updated || isNaN(updated)) { return "no figures yet"; }
+            const time = updated.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+            if (updated.toDateString() === new Date().toDateString()) { return "figures from " + time; }
+            return "figures from " + updated.toLocaleDateString([], { month: "short", day: "numeric" }) + ", " + time;
+          }
+
+          function lostContact() {
+            setText("live-state", "Reconnecting to the node…");
+            $("health").setAttribute("data-level", "offline");
+            setText("health-text", "No contact with the local node: the figures below may be out of date");
+          }
+
+          function emptyRow(body, columns, text) {
+            body.appendChild(el("tr", { className: "empty" }, [el("td", { className: "muted", text: text, attrs: { colspan: columns } })]));
           }
 
           function renderComparison(c) {
@@ -82,6 +100,7 @@ extension DashboardAssets {
               setText("rank-interval", c.message);
               setGrade("your-grade", null);
               setText("your-score", "");
+              setText("average", "");
               return;
             }
             if (c.betterThan.status === "shown") {
@@ -140,6 +159,7 @@ extension DashboardAssets {
               }
               body.appendChild(row);
             }
+            if (!s.regions.length) { emptyRow(body, 3, "No regional reports yet: regions are shared only by users who opt in."); }
           }
 
           function meter(percent) {
@@ -151,7 +171,11 @@ extension DashboardAssets {
           function renderInsights(d) {
             const lists = ["tools", "recommendations", "areas", "trends", "leaderboard-grades", "leaderboard-regions", "education"];
             if (d.state !== "ready") {
-              for (const id of lists) { clear($(id)); }
+              const waiting = "Shown once the privacy tool has sent its local report.";
+              for (const id of lists) {
+                clear($(id)).appendChild(el(id === "education" ? "p" : "li", { className: "muted empty", text: waiting }));
+              }
+              clear($("tools"));
               setText("tools-summary", d.message);
               clear($("trend-chart"));
               return;
@@ -208,6 +232,7 @@ extension DashboardAssets {
               grades.appendChild(el("li", { className: "pending", text: gathering(d.leaderboard.grades) }));
             }
             const regions = clear($("leaderboard-regions"));
+            if (!d.leaderboard.regions.length) { regions.appendChild(el("li", { className: "muted", text: "No regional reports yet." })); }
             for (const r of d.leaderboard.regions) {
               const text = r.shareAOrB ? whole(r.shareAOrB.value) + "% A or B (" + range(r.shareAOrB) + "%)" : needs(r.stats);
               regions.appendChild(el("li", { className: r.shareAOrB ? "" : "pending", attrs: { "data-region": r.region } }, [
@@ -225,6 +250,7 @@ extension DashboardAssets {
                 related ? el("p", { className: "evidence", text: "Tools: " + related }) : null
               ]));
             }
+            if (!d.education.length) { education.appendChild(el("p", { className: "muted", text: "No lesson to show: no weak spot found." })); }
           }
 
           function renderTrends(t) {
@@ -278,6 +304,7 @@ extension DashboardAssets {
                 el("td", { text: peer.pingMilliseconds === null || peer.pingMilliseconds === undefined ? "—" : whole(peer.pingMilliseconds) + " ms" })
               ]));
             }
+            if (!p.peers.length) { emptyRow(body, 3, "No peer connected yet."); }
           }
 
           function renderSettings(s) {
@@ -355,9 +382,7 @@ extension DashboardAssets {
                 el("td", { text: (r.sent ? "sent " : "scheduled ") + new Date(r.sendAt).toLocaleString() })
               ]));
             }
-            if (!d.wireReports.length) {
-              body.appendChild(el("tr", {}, [el("td", { text: "Nothing is sent this epoch (sharing is off or no report yet).", attrs: { colspan: 3 } })]));
-            }
+            if (!d.wireReports.length) { emptyRow(body, 3, "Nothing is sent this epoch (sharing is off or no report yet)."); }
           }
 
           const loaders = {
@@ -402,7 +427,7 @@ extension DashboardAssets {
               try { topic = JSON.parse(event.data).topic; } catch (e) { /* refresh everything */ }
               schedule(topic);
             });
-            events.onerror = () => setText("live-state", "Reconnecting to the node…");
+            events.onerror = lostContact;
           }
 
           document.addEventListener("DOMContentLoaded", () => {

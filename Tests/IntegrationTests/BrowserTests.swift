@@ -1,0 +1,238 @@
+import CommunityInsights
+import Dashboard
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// The dashboard rendered by a real browser: headless Chromium (Debian's `chromium`; `.ci/run` installs
+/// it in CI) loads the page, runs its script and listens to its event stream, and the tests read the
+/// rendered DOM over the DevTools protocol. Screenshots go to `.build/artifacts/` for people to look at.
+@Suite("Dashboard in headless Chromium", .tags(.integration), .serialized)
+struct BrowserTests {
+    @Test(
+        "Over a scripted node the page shows live figures, follows a pushed update without reloading, shows peer text as text and requests nothing from another origin",
+        .timeLimit(.minutes(3))
+    )
+    func scriptedNode() async throws {
+        let source = await ScriptedDashboardSource.make()
+        try await Self.withDashboard(over: source, finish: source.finish) { url in
+            let browser = try await HeadlessChromium.launch()
+            defer { browser.stop() }
+            try await Self.checkScriptedPage(url: url, browser: browser, source: source)
+        }
+    }
+
+    @Test(
+        "On a node that just started (no local report, no peer, few reports) every section says what it waits for",
+        .timeLimit(.minutes(2))
+    )
+    func freshNode() async throws {
+        let source = await ScriptedDashboardSource.fresh()
+        try await Self.withDashboard(over: source, finish: source.finish) { url in
+            let browser = try await HeadlessChromium.launch()
+            defer { browser.stop() }
+            let page = try await DashboardBrowserPage.open(url, in: browser)
+            let shown = try await page.snapshot(
+                until: """
+                    s => s.liveState === "Live" && s.rank === "No local report yet" && s.peers.length === 1
+                      && s.regions.length > 0 && s.recommendations.length > 0
+                    """,
+                describedAs: "the empty states"
+            )
+            #expect(shown.statusLine.hasPrefix("Connected to 0 peers"))
+            #expect(shown.healthLevel == "connecting")
+            #expect(!shown.rankInterval.isEmpty)
+            #expect(shown.yourGrade == "—")
+            #expect(shown.tools.isEmpty && shown.toolsSummary.hasPrefix("No local report yet"))
+            for (name, items) in [
+                ("recommendations", shown.recommendations), ("areas", shown.areas), ("trends", shown.trends),
+                ("leaderboard by grade", shown.leaderboardGrades), ("leaderboard by region", shown.leaderboardRegions),
+                ("education", shown.education),
+            ] {
+                #expect(items.count == 1 && items[0].key == nil, "\(name): \(items)")
+                #expect(items.first?.text.hasPrefix("Shown once the privacy tool has sent its local report") == true)
+            }
+            // Regions under 50 reports say how many more they need.
+            let withheld = shown.regions.filter { $0.last?.wholeMatch(of: /needs \d+ more reports?/) != nil }
+            #expect(!withheld.isEmpty, "regions: \(shown.regions)")
+            #expect(shown.peers == [["No peer connected yet."]])
+            #expect(shown.disclosureReports.count == 1)
+            #expect(shown.disclosureSummary.map(\.text) == ["Summary", "none yet (no local report)"])
+            #expect(page.errors.isEmpty, "page errors: \(page.errors)")
+            let path = BrowserArtifacts.path("dashboard-empty.png")
+            try await page.screenshot(width: 1280, height: 2400, to: path)
+            print("empty dashboard screenshot: \(path.path)")
+        }
+    }
+
+    /// Serves `source` on 127.0.0.1 (any port) while `body` runs with the dashboard's URL, then ends the
+    /// event streams (`finish`) and shuts the server down gracefully.
+    private static func withDashboard(
+        over source: some DashboardDataSource,
+        finish: () -> Void,
+        _ body: (String) async throws -> Void
+    ) async throws {
+        var logger = Logger(label: "phantom-trail.browser-test")
+        logger.logLevel = .warning
+        let token = DashboardServer.generateToken()
+        let server = try DashboardServer(
+            configuration: .init(port: 0, token: token),
+            dataSource: source,
+            logger: logger
+        )
+        let (ports, reportPort) = AsyncStream.makeStream(of: Int.self)
+        let services = ServiceGroup(
+            configuration: .init(services: [server.makeApplication { port in reportPort.yield(port) }], logger: logger)
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { reportPort.finish() }
+                try await services.run()
+            }
+            var outcome: Result<Void, any Error>
+            do {
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next(), "the dashboard server did not start")
+                try await body(DashboardServer.url(port: port, token: token))
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            finish()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            try outcome.get()
+        }
+    }
+
+    private static func checkScriptedPage(
+        url: String,
+        browser: HeadlessChromium,
+        source: ScriptedDashboardSource
+    ) async throws {
+        let page = try await DashboardBrowserPage.open(url, in: browser)
+        let first = source.phases[0]
+        let shown = try await page.snapshot(
+            until: """
+                s => s.liveState === "Live" && s.rank.startsWith("Better than") && s.bars.length === 5
+                  && s.tools.length > 0 && s.recommendations.length > 0 && s.peers.length === \(first.peers.count)
+                  && s.trendChart && s.settings.length > 0 && s.regions.length > 0
+                """,
+            describedAs: "live figures"
+        )
+
+        // The page shows what the API says, which is what the node reported.
+        let status = try await page.api("status")
+        let comparison = try await page.api("comparison")
+        let stats = try await page.api("stats")
+        let insights = try await page.api("insights")
+        #expect(shown.statusLine == status["statusLine"]?.string)
+        #expect(shown.statusLine.contains("Connected to \(first.peers.count) peers"))
+        #expect(shown.statusLine.contains("\(first.estimates.participants) users reported"))
+        #expect(shown.healthLevel == status["health"]?["connectivity"]?.string)
+        #expect(shown.healthText == status["health"]?["summary"]?.string)
+        #expect(shown.freshness.contains("Epoch \(source.epoch)"))
+        #expect(shown.notice.isEmpty)
+        let betterThan = try #require(comparison["betterThan"]?["value"]?["value"]?.number)
+        #expect(shown.rank == "Better than \(Int(betterThan.rounded()))% of peers")
+        #expect(shown.averageGrade == stats["averageGrade"]?.string)
+        #expect(shown.yourGrade == comparison["userGrade"]?.string)
+        let grades = Self.list(stats["gradeDistribution"]?["value"]).compactMap { $0["grade"]?.string }
+        #expect(shown.bars.map(\.key) == grades)
+        #expect(grades == ["A", "B", "C", "D", "F"])
+        let tools = Self.list(insights["popularTools"])
+        let toolsWithShare = tools.filter { $0["shareAmongAGrade"] != nil && $0["shareAmongAGrade"] != .null }
+        #expect(shown.tools.map(\.key) == toolsWithShare.prefix(5).map { $0["tool"]?.string })
+        let recommendations = Self.list(insights["recommendations"])
+        #expect(shown.recommendations.count == recommendations.count)
+        for (item, recommendation) in zip(shown.recommendations, recommendations) {
+            let message = try #require(recommendation["message"]?.string)
+            #expect(item.text.hasPrefix(message))
+            #expect(item.text.contains("Evidence:"))
+        }
+        #expect(shown.regions.count == Self.list(stats["regions"]).count)
+
+        // Peer-derived text is text: the markup in a peer id and in the network label made no element.
+        #expect(shown.peers.contains { $0.first == ScriptedDashboardSource.markupPeerID })
+        #expect(shown.badge == "Demo network: \(ScriptedDashboardSource.networkLabel)")
+        #expect(shown.badgeElements == 0)
+        #expect(shown.peerMarkupElements == 0)
+        #expect(shown.images == 0)
+
+        // A change in the node reaches the open page over the event stream; the page does not reload.
+        _ = try await page.evaluate("window.__phantomTrailMarker = 'before-update'")
+        let second = source.phases[1]
+        source.advance()
+        let updated = try await page.snapshot(
+            until: """
+                s => s.peers.length === \(second.peers.count)
+                  && s.statusLine.includes("\(second.estimates.participants) users reported")
+                """,
+            describedAs: "the pushed update"
+        )
+        #expect(updated.marker == "before-update")
+        #expect(page.documentsLoaded == 1)
+        #expect(updated.statusLine != shown.statusLine)
+        #expect(updated.statusLine == (try await page.api("status"))["statusLine"]?.string)
+        #expect(updated.statusLine.contains("Connected to \(second.peers.count) peers"))
+        let newRank = try #require((try await page.api("comparison"))["betterThan"]?["value"]?["value"]?.number)
+        #expect(updated.rank == "Better than \(Int(newRank.rounded()))% of peers")
+        #expect(updated.liveState == "Live")
+
+        // Everything came from the dashboard itself, and nothing went wrong in the page.
+        let requested = page.requestedURLs
+        #expect(requested.contains("\(page.origin)/api/v1/events"))
+        #expect(requested.allSatisfy { $0.hasPrefix("\(page.origin)/") }, "requests elsewhere: \(requested)")
+        #expect(page.errors.isEmpty, "page errors: \(page.errors)")
+
+        // Keyboard: the skip link comes first, every control is reached, labelled and shows its focus.
+        let stops = try await page.tabThrough(presses: 24)
+        let firstStop = try #require(stops.first, "Tab focused nothing")
+        #expect(firstStop.className.contains("skip") && firstStop.visible, "first Tab stop: \(firstStop)")
+        #expect(!updated.settings.isEmpty)
+        for input in updated.settings {
+            #expect(stops.contains { $0.id == input.id }, "Tab never reaches \(input.id)")
+            #expect(!input.label.isEmpty && !input.description.isEmpty, "\(input.id) lacks a label or explanation")
+            #expect(!input.disabled, "\(input.id) is disabled although the URL carried the token")
+        }
+        #expect(stops.contains { $0.id == "settings-save" })
+        #expect(stops.contains { $0.tag == "summary" }, "the lessons cannot be opened from the keyboard")
+        for stop in stops {
+            #expect(stop.outlineStyle != "none" && stop.outlineWidth >= 2, "no visible focus ring: \(stop)")
+        }
+        _ = try await page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+
+        // Contrast: every visible text meets WCAG AA against its background.
+        let contrast = try await page.contrastProblems()
+        #expect(contrast.checked > 100, "only \(contrast.checked) texts checked")
+        #expect(contrast.problems.isEmpty, "low contrast: \(contrast.problems)")
+
+        let wide = BrowserArtifacts.path("dashboard.png")
+        try await page.screenshot(width: 1280, height: 2400, to: wide)
+        let narrow = BrowserArtifacts.path("dashboard-narrow.png")
+        let narrowSize = try await page.screenshot(width: 400, height: nil, to: narrow)
+        #expect(narrowSize.scrollWidth <= 400, "the page is wider than a 400 px window")
+        print("dashboard screenshots: \(wide.path) (1280x2400), \(narrow.path) (400 px wide)")
+        print(
+            "page shows: \(updated.statusLine) | \(updated.healthText) | \(updated.rank) | average \(updated.averageGrade)"
+        )
+        print("keyboard: \(stops.count) Tab stops; contrast: \(contrast.checked) texts checked")
+    }
+
+    /// The elements of a JSON array (empty for anything else).
+    static func list(_ value: DevToolsJSON?) -> [DevToolsJSON] {
+        guard case .array(let elements) = value else { return [] }
+        return elements
+    }
+}
+
+/// Where the browser tests leave their screenshots: `.build/artifacts/` of the package (ignored by git).
+enum BrowserArtifacts {
+    static func path(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/artifacts")
+            .appendingPathComponent(name)
+    }
+}
