@@ -9,6 +9,11 @@ import Synchronization
 /// The production ``PrivacyNetworkTransport``: a ``LibP2PHost`` (TCP, Noise, Yamux, identify, ping) with
 /// the community protocols on it. Created only after consent to join; nothing listens before
 /// ``start(_:)``.
+///
+/// Reports leave the author on the Dandelion++ stem (privacy-design.md, "Who sees the author"): a
+/// ``StemRelayStateMachine`` picks the relays among the peers we dialled, forwards stem reports along
+/// per-edge routes, fluffs them into GossipSub when this node is a diffuser, and holds an embargo timer (on the
+/// injected clock) for every report on the stem, cancelled when the report shows up in gossip.
 public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     /// What the transport needs besides the identity.
     public struct Options: Sendable {
@@ -41,6 +46,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     private struct State {
         var callbacks: PrivacyTransportCallbacks?
+        var stem: StemRelayDriver?
         var tasks: [Task<Void, Never>] = []
         var mdns: MDNSDiscovery?
     }
@@ -50,12 +56,26 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     private let host: LibP2PHost
     private let gossip: GossipSubService
     private let stemValidator: SharedReportValidator
+    private let stemConfiguration: StemRelayConfiguration
+    private let clock: any Clock<Duration>
+    private let rng: any RandomNumberGenerator & Sendable
     private let options: Options
     private let logger: Logger
     private let state = Mutex(State())
 
     /// A transport for `identity` (fresh per session unless the user configured a key file).
-    public init(identity: PrivateKey, options: Options, logger: Logger) throws {
+    /// - Parameters:
+    ///   - stem: the Dandelion++ stem relay's parameters (default: q = 0.1, 2 relays, 30 s mean embargo).
+    ///   - clock: times the stem embargoes, the stem epochs and the stream timeouts.
+    ///   - rng: the stem relay's randomness (relays, routes, diffuser choice, embargo lengths).
+    public init(
+        identity: PrivateKey,
+        options: Options,
+        logger: Logger,
+        stem: StemRelayConfiguration? = nil,
+        clock: any Clock<Duration> = ContinuousClock(),
+        rng: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) throws {
         self.host = try LibP2PHost(
             identity: identity,
             configuration: HostConfiguration(
@@ -79,9 +99,18 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             logger: logger
         )
         self.stemValidator = SharedReportValidator(parameters: options.parameters)
+        self.stemConfiguration = try stem ?? StemRelayConfiguration()
+        self.clock = clock
+        self.rng = rng
         self.options = options
         self.logger = logger
     }
+
+    /// The relays of the current stem epoch (empty before ``start(_:)``).
+    public var stemRelays: [PeerID] { self.state.withLock { $0.stem }?.relays ?? [] }
+
+    /// The number of reports this node holds on the stem, their embargo running.
+    public var stemHeldCount: Int { self.state.withLock { $0.stem }?.heldCount ?? 0 }
 
     public func start(_ callbacks: PrivacyTransportCallbacks) async throws -> AsyncStream<PrivacyTransportEvent> {
         self.state.withLock { $0.callbacks = callbacks }
@@ -104,28 +133,55 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         )
         let gossip = self.gossip
         let topic = PrivacyNetworkProtocol.reportTopic
+        let host = self.host
+        let logger = self.logger
+        let stem = StemRelayDriver(
+            configuration: self.stemConfiguration,
+            clock: self.clock,
+            rng: self.rng,
+            io: StemRelayDriver.IO(
+                sendStem: { envelope, peer in
+                    do {
+                        try await StemProtocol.send(envelope, to: peer, on: host)
+                    } catch {
+                        logger.debug("stem send failed", metadata: ["p2p.peer": "\(peer)"])
+                        throw error
+                    }
+                },
+                fluff: { envelope, isOwn in
+                    let bytes = envelope.encode()
+                    // A relay's fluff is a report the network has not admitted yet (it came on the stem).
+                    if !isOwn, await callbacks.admit(bytes, nil) == .reject { return }
+                    _ = try? await gossip.publish(topic: topic, data: bytes)
+                }
+            )
+        )
+        self.state.withLock { $0.stem = stem }
         gossip.setValidator(topic: topic) { message in
-            switch await callbacks.admit(message.data, message.propagationSource) {
-            case .accept: .accept
-            case .reject: .reject
-            case .ignore: .ignore
+            let verdict = await callbacks.admit(message.data, message.propagationSource)
+            if verdict != .reject {
+                // Someone fluffed it: the stem embargo of this report stops.
+                await stem.seenInGossip(ReportID(data: message.data))
+            }
+            switch verdict {
+            case .accept: return .accept
+            case .reject: return .reject
+            case .ignore: return .ignore
             }
         }
-        // The stem relay, one hop: a valid stem message is admitted here and published into gossip at once.
-        // (The full Dandelion++ route, StemRelayStateMachine, is not driven yet.)
+        // The stem relay: a valid stem message goes to the Dandelion++ machine, which forwards it on the stem or
+        // fluffs it (diffuser, or no relay), and holds it under embargo meanwhile.
         let schedule = self.options.parameters.schedule
         self.host.setHandler(
             protocol: PrivacyNetworkProtocol.stem,
             handler: StemProtocol.handler(
                 validator: self.stemValidator,
                 currentEpoch: { (try? schedule.epoch(containing: Date())) ?? 0 },
+                clock: self.clock,
                 onInbound: { inbound in
                     switch inbound {
-                    case .accepted(let envelope, _, let from):
-                        let bytes = envelope.encode()
-                        if await callbacks.admit(bytes, from) != .reject {
-                            _ = try? await gossip.publish(topic: topic, data: bytes)
-                        }
+                    case .accepted(let envelope, let id, let from):
+                        await stem.stemReceived(envelope, id: id, from: from)
                     case .rejected(let reason, let from):
                         continuation.yield(.error("bad stem message from \(from): \(reason)"))
                     case .duplicate:
@@ -137,6 +193,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         try await self.host.start()
         let subscription = await gossip.subscribe(topic)
         let hostEvents = self.host.events
+        await stem.start()
         // Bridges, awaited by shutdown(): GossipSub runs until cancelled; the subscription is drained (messages
         // were already admitted by the validator); host events are mapped until the host shuts down.
         let running = Task { _ = try? await gossip.run() }
@@ -148,8 +205,10 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                 await gossip.hostEventReceived(event)
                 switch event {
                 case .peerConnected(let peer, let direction, _):
+                    await stem.peerConnected(peer, isOutbound: direction == .outbound)
                     continuation.yield(.peerConnected(peer, dialedByUs: direction == .outbound))
                 case .peerDisconnected(let peer):
+                    await stem.peerDisconnected(peer)
                     continuation.yield(.peerDisconnected(peer))
                 case .identified(let peer, _, _, let listenAddresses):
                     let addresses = listenAddresses.map { $0.removingPeerID().appending(.p2p(peer)) }
@@ -243,17 +302,13 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     public func relay(_ envelope: [UInt8]) async throws {
         let report = try ReportEnvelope(decoding: envelope)
-        // Our own report goes to one connected peer (the stem); it is never published by us first. Only if no
-        // peer takes it is it published by us (the embargo's fallback).
-        for peer in self.host.connectedPeers.shuffled() {
-            do {
-                try await StemProtocol.send(report, to: peer, on: self.host)
-                return
-            } catch {
-                self.logger.debug("stem send failed", metadata: ["p2p.peer": "\(peer)"])
-            }
+        guard let stem = self.state.withLock({ $0.stem }) else {
+            throw PrivacyNetworkError(.notRunning, "the transport is not started")
         }
-        try await self.publish(envelope)
+        // Our own report goes on the stem; it is never published by us first. With no relay it waits for one
+        // until its embargo fires, and then we publish it ourselves.
+        self.stemValidator.markAccepted(ReportID(report))
+        await stem.ownReport(report)
     }
 
     public func publish(_ envelope: [UInt8]) async throws {
@@ -280,13 +335,15 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     }
 
     public func shutdown() async {
-        let tasks = self.state.withLock { state in
+        let (tasks, stem) = self.state.withLock { state in
             defer {
                 state.tasks = []
                 state.callbacks = nil
+                state.stem = nil
             }
-            return state.tasks
+            return (state.tasks, state.stem)
         }
+        stem?.stop()
         let mdns = self.state.withLock { state in
             defer { state.mdns = nil }
             return state.mdns
