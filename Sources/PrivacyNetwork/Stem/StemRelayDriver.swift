@@ -6,7 +6,27 @@ import Synchronization
 /// Drives a ``StemRelayStateMachine`` for the network: feeds it connection changes, own reports, stem
 /// arrivals and reports seen in gossip, and carries out its actions (stem sends, fluffs, embargo timers on the
 /// injected clock). The I/O is passed in as closures, so the driver itself knows nothing of libp2p.
+///
+/// Events never wait for the network: each stem send and fluff runs in a task of its own, kept until it ends
+/// or ``stop()`` cancels it. (A send awaited inline held up whoever reported the event: the host's event loop
+/// for a connection, or the inbound stem stream of the previous hop.)
 final class StemRelayDriver: Sendable {
+    /// What the driver did so far (tests and figures).
+    struct Counters: Hashable, Sendable {
+        /// Own reports handed to the machine.
+        var ownReports = 0
+        /// Valid reports received on the stem.
+        var stemReceived = 0
+        /// Stem sends started (own reports and relayed ones).
+        var stemSent = 0
+        /// Stem sends that failed (left to the embargo).
+        var stemSendFailures = 0
+        /// Fluffs handed to gossip (diffuser, no relay, or an embargo that fired).
+        var fluffs = 0
+        /// Embargo timers that fired with the report still held.
+        var embargoesFired = 0
+    }
+
     /// How the driver reaches the network.
     struct IO: Sendable {
         /// Sends `envelope` on a stem stream to `peer`.
@@ -21,6 +41,9 @@ final class StemRelayDriver: Sendable {
         var timers: [ReportID: Task<Void, Never>] = [:]
         var own: Set<ReportID> = []
         var epochTimer: Task<Void, Never>?
+        var io: [UInt64: Task<Void, Never>] = [:]
+        var nextIO: UInt64 = 0
+        var counters = Counters()
         var stopped = false
     }
 
@@ -57,7 +80,8 @@ final class StemRelayDriver: Sendable {
                 state.timers = [:]
                 state.epochTimer = nil
             }
-            return Array(state.timers.values) + [state.epochTimer].compactMap { $0 }
+            defer { state.io = [:] }
+            return Array(state.timers.values) + Array(state.io.values) + [state.epochTimer].compactMap { $0 }
         }
         for task in tasks { task.cancel() }
     }
@@ -67,6 +91,12 @@ final class StemRelayDriver: Sendable {
 
     /// The number of reports held on the stem (embargo running).
     var heldCount: Int { self.state.withLock { $0.machine.heldCount } }
+
+    /// Whether this node fluffs every stem report in the current stem epoch.
+    var isDiffuser: Bool { self.state.withLock { $0.machine.isDiffuser } }
+
+    /// What the driver did so far.
+    var counters: Counters { self.state.withLock { $0.counters } }
 
     /// A connection to `peer` opened; only connections we dialled can become relays.
     func peerConnected(_ peer: PeerID, isOutbound: Bool) async {
@@ -88,6 +118,7 @@ final class StemRelayDriver: Sendable {
             return actions
         } before: { state in
             state.own.insert(id)
+            state.counters.ownReports += 1
         }
     }
 
@@ -95,6 +126,8 @@ final class StemRelayDriver: Sendable {
     func stemReceived(_ envelope: ReportEnvelope, id: ReportID, from peer: PeerID) async {
         await self.event { machine, now, rng in
             machine.stemReceived(envelope, id: id, from: peer, now: now, using: &rng)
+        } before: { state in
+            state.counters.stemReceived += 1
         }
     }
 
@@ -124,7 +157,11 @@ final class StemRelayDriver: Sendable {
         let actions = self.state.withLock { state -> [StemRelayStateMachine<PeerID>.Action] in
             guard !state.stopped else { return [] }
             state.timers[id] = nil
-            return state.machine.embargoExpired(id, now: now)
+            let actions = state.machine.embargoExpired(id, now: now)
+            if actions.contains(where: { if case .fluff = $0 { true } else { false } }) {
+                state.counters.embargoesFired += 1
+            }
+            return actions
         }
         await self.perform(actions)
     }
@@ -133,11 +170,25 @@ final class StemRelayDriver: Sendable {
         for action in actions {
             switch action {
             case .sendStem(let envelope, _, let peer):
-                // A failed send is left to the embargo: the holder fluffs the report when it fires.
-                try? await self.io.sendStem(envelope, peer)
+                let io = self.io
+                self.spawnIO { driver in
+                    do {
+                        try await io.sendStem(envelope, peer)
+                    } catch {
+                        // A failed send is left to the embargo: the holder fluffs the report when it fires.
+                        driver.state.withLock { $0.counters.stemSendFailures += 1 }
+                    }
+                } count: {
+                    $0.stemSent += 1
+                }
             case .fluff(let envelope, let id):
                 let isOwn = self.state.withLock { $0.own.remove(id) != nil }
-                await self.io.fluff(envelope, isOwn)
+                let io = self.io
+                self.spawnIO { _ in
+                    await io.fluff(envelope, isOwn)
+                } count: {
+                    $0.fluffs += 1
+                }
             case .scheduleEmbargo(let id, let deadline):
                 self.scheduleEmbargo(id, at: deadline)
             case .cancelEmbargo(let id):
@@ -146,6 +197,24 @@ final class StemRelayDriver: Sendable {
                     return state.timers.removeValue(forKey: id)
                 }
                 timer?.cancel()
+            }
+        }
+    }
+
+    /// Runs one send or fluff in a task of its own, kept in the state until it ends (a bridge: ``stop()``
+    /// cancels the ones still running).
+    private func spawnIO(
+        _ work: @escaping @Sendable (StemRelayDriver) async -> Void,
+        count: (inout Counters) -> Void
+    ) {
+        self.state.withLock { state in
+            guard !state.stopped else { return }
+            count(&state.counters)
+            let key = state.nextIO
+            state.nextIO += 1
+            state.io[key] = Task {
+                await work(self)
+                self.state.withLock { _ = $0.io.removeValue(forKey: key) }
             }
         }
     }
