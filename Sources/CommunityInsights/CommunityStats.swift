@@ -21,6 +21,11 @@ public struct CommunityStats: Hashable, Sendable, Codable {
     /// How complete the epoch's data is: the elapsed fraction of the epoch, 0–1. Reports are sent at
     /// uniformly random moments of the epoch, so about this share of the epoch's reports has arrived.
     public var dataFreshness: Double
+    /// The report epoch these figures describe, when known.
+    public var epoch: UInt32?
+    /// Whether the figures are the previous, complete epoch's: just after an epoch boundary the new epoch has
+    /// too few reports to show, so the node keeps showing the last complete epoch (``dataFreshness`` is then 1).
+    public var isPreviousEpoch: Bool
 
     /// One region's entry.
     public struct RegionEntry: Hashable, Sendable, Codable {
@@ -41,7 +46,16 @@ public struct CommunityStats: Hashable, Sendable, Codable {
     ///   - estimates: the epoch's estimates.
     ///   - lastUpdated: when they were computed (injected: no clock is read here).
     ///   - epochProgress: the elapsed fraction of the epoch, clamped to 0–1.
-    public init(estimates: CommunityEstimates, lastUpdated: Date, epochProgress: Double) {
+    ///   - epoch: the report epoch the estimates come from, when known.
+    ///   - isPreviousEpoch: whether that is the previous, complete epoch (shown while the current one has too few
+    ///     reports).
+    public init(
+        estimates: CommunityEstimates,
+        lastUpdated: Date,
+        epochProgress: Double,
+        epoch: UInt32? = nil,
+        isPreviousEpoch: Bool = false
+    ) {
         self.connectedPeers = estimates.participants
         self.averageScore = estimates.averageScore
         self.medianScore = estimates.medianScore
@@ -54,6 +68,8 @@ public struct CommunityStats: Hashable, Sendable, Codable {
         self.regionalData = Region.allCases.map { RegionEntry(region: $0, stats: estimates.regionalStats($0)) }
         self.lastUpdated = lastUpdated
         self.dataFreshness = epochProgress.isNaN ? 0 : min(max(epochProgress, 0), 1)
+        self.epoch = epoch
+        self.isPreviousEpoch = isPreviousEpoch
     }
 }
 
@@ -71,15 +87,28 @@ public struct CommunityComparison: Hashable, Sendable, Codable {
     public var betterThan: Displayed<Estimate>
     /// Suggestions backed by peer evidence.
     public var recommendations: [P2PRecommendation]
+    /// The report epoch the network figures come from, when known.
+    public var epoch: UInt32?
+    /// Whether that is the previous, complete epoch (see ``CommunityStats/isPreviousEpoch``).
+    public var isPreviousEpoch: Bool
 
-    /// Compares `profile` with the epoch's estimates.
-    public init(profile: LocalProfile, estimates: CommunityEstimates, engine: RecommendationEngine = .init()) {
+    /// Compares `profile` with the epoch's estimates (of `epoch`, the previous complete one when
+    /// `isPreviousEpoch`).
+    public init(
+        profile: LocalProfile,
+        estimates: CommunityEstimates,
+        engine: RecommendationEngine = .init(),
+        epoch: UInt32? = nil,
+        isPreviousEpoch: Bool = false
+    ) {
         self.userScore = profile.score
         self.userGrade = profile.grade
         self.networkAverage = estimates.averageScore
         self.percentile = Self.percent(estimates.percentile(score: profile.score))
         self.betterThan = Self.percent(estimates.betterThan(score: profile.score))
         self.recommendations = engine.recommendations(for: profile, estimates: estimates)
+        self.epoch = epoch
+        self.isPreviousEpoch = isPreviousEpoch
     }
 
     private static func percent(_ figure: Displayed<Estimate>) -> Displayed<Estimate> {

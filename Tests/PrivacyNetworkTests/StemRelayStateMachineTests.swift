@@ -271,3 +271,20 @@ import Testing
         #expect(abs(total / Double(count) - 30) < 1.5)
     }
 }
+
+@Suite("StemRelayConfiguration scaled to the report epoch")
+struct StemRelayConfigurationScalingTests {
+    @Test("The embargo mean is min(30 s, epoch / 20) and the stem epoch min(10 min, epoch)")
+    func scaling() throws {
+        let minute = StemRelayConfiguration.scaled(toEpochLengthSeconds: 60)
+        #expect(minute.embargoMean == .seconds(3))
+        #expect(minute.stemEpochLength == .seconds(60))
+        let tenMinutes = StemRelayConfiguration.scaled(toEpochLengthSeconds: 600)
+        #expect(tenMinutes.embargoMean == .seconds(30))
+        #expect(tenMinutes.stemEpochLength == .minutes(10))
+        let week = StemRelayConfiguration.scaled(toEpochLengthSeconds: 7 * 24 * 3600)
+        #expect(week == (try StemRelayConfiguration()))
+        // Very short (test) epochs keep a positive embargo.
+        #expect(StemRelayConfiguration.scaled(toEpochLengthSeconds: 0).embargoMean == .milliseconds(50))
+    }
+}

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// A clock for timeout tests: every `sleep` waits until the test calls ``expireAll()`` (or the sleeper is
-/// cancelled), and ``sleepers`` yields once per sleep that started. Time itself never matters.
+/// A clock for timeout tests: every `sleep` waits until the test calls ``expireAll()`` or ``advance(by:)`` (or the
+/// sleeper is cancelled), and ``sleepers`` yields once per sleep that started. `now` is the continuous clock
+/// moved on by every ``advance(by:)``, so deadlines computed from it can be passed at will.
 final class TriggerClock: Clock, Sendable {
     typealias Instant = ContinuousClock.Instant
     typealias Duration = Swift.Duration
@@ -9,6 +10,7 @@ final class TriggerClock: Clock, Sendable {
     private struct State {
         var waiting: [Int: CheckedContinuation<Void, any Error>] = [:]
         var nextID = 0
+        var offset: Duration = .zero
     }
 
     private let state = Mutex(State())
@@ -19,7 +21,7 @@ final class TriggerClock: Clock, Sendable {
         (self.sleepers, self.sleepersContinuation) = AsyncStream<Void>.makeStream()
     }
 
-    var now: Instant { ContinuousClock.now }
+    var now: Instant { ContinuousClock.now + self.state.withLock { $0.offset } }
     var minimumResolution: Duration { .zero }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
@@ -36,6 +38,12 @@ final class TriggerClock: Clock, Sendable {
         } onCancel: {
             self.resume(id, throwing: CancellationError())
         }
+    }
+
+    /// Moves `now` on by `amount`, then ends every current sleep.
+    func advance(by amount: Duration) {
+        self.state.withLock { $0.offset += amount }
+        self.expireAll()
     }
 
     /// Ends every current sleep (their timeouts fire).

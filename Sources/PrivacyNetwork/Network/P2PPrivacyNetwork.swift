@@ -164,13 +164,32 @@ public actor P2PPrivacyNetwork {
     }
 
     /// The statistics of the current epoch, estimated from the admitted reports (and our own sent ones).
+    ///
+    /// Until the current epoch has enough score reports to show (the display policy's network minimum), they are
+    /// the previous, complete epoch's, if that one had enough: the figures do not drop to "gathering data" at
+    /// every epoch boundary. ``CommunityStats/epoch`` and ``CommunityStats/isPreviousEpoch`` say which.
     public func getCommunityStats() -> CommunityStats {
-        CommunityStats(estimates: self.estimates(), lastUpdated: self.now(), epochProgress: self.epochProgress())
+        let source = self.statisticsSource()
+        return CommunityStats(
+            estimates: source.estimates,
+            lastUpdated: self.now(),
+            epochProgress: source.isPreviousEpoch ? 1 : self.epochProgress(),
+            epoch: source.epoch,
+            isPreviousEpoch: source.isPreviousEpoch
+        )
     }
 
-    /// How the user's score compares with the network; `nil` before ``shareAnonymousData(_:of:)``.
+    /// How the user's score compares with the network (the same epoch as ``getCommunityStats()``); `nil` before
+    /// ``shareAnonymousData(_:of:)``.
     public func getComparison() -> CommunityComparison? {
-        self.profile.map { CommunityComparison(profile: $0, estimates: self.estimates()) }
+        guard let profile = self.profile else { return nil }
+        let source = self.statisticsSource()
+        return CommunityComparison(
+            profile: profile,
+            estimates: source.estimates,
+            epoch: source.epoch,
+            isPreviousEpoch: source.isPreviousEpoch
+        )
     }
 
     /// Sends a message the plan's way, mapped onto libp2p:
@@ -383,7 +402,12 @@ public actor P2PPrivacyNetwork {
 
     /// Admits an inbound envelope.
     func admit(_ bytes: [UInt8], from peer: PeerID?) -> AdmissionVerdict {
-        guard let epoch = self.currentEpoch else { return .ignore }
+        self.admitExplained(bytes, from: peer).verdict
+    }
+
+    /// Admits an inbound envelope and says why it was rejected.
+    func admitExplained(_ bytes: [UInt8], from peer: PeerID?) -> AdmissionResult {
+        guard let epoch = self.currentEpoch else { return AdmissionResult(verdict: .ignore) }
         if let peer { self.discovery.peerSeen(peer, now: self.now()) }
         switch self.validator.validate(bytes, currentEpoch: epoch) {
         case .accept(let envelope, let id):
@@ -391,16 +415,22 @@ public actor P2PPrivacyNetwork {
             case .inserted:
                 self.statisticsDirty = true
                 self.eventContinuation.yield(.reportAccepted(envelope.report.type, epoch: envelope.epoch))
-                return .accept
+                return AdmissionResult(verdict: .accept)
             case .duplicate:
-                return .ignore
-            case .wrongEpoch, .full:
-                return .reject
+                return AdmissionResult(verdict: .ignore)
+            case .wrongEpoch:
+                return AdmissionResult(
+                    verdict: .reject,
+                    rejection: .wrongEpoch(epoch: envelope.epoch, current: epoch)
+                )
+            case .full:
+                // Our memory limit, not the sender's fault: dropped without a penalty.
+                return AdmissionResult(verdict: .ignore)
             }
         case .ignore:
-            return .ignore
-        case .reject:
-            return .reject
+            return AdmissionResult(verdict: .ignore)
+        case .reject(let reason):
+            return AdmissionResult(verdict: .reject, rejection: reason)
         }
     }
 
@@ -409,10 +439,26 @@ public actor P2PPrivacyNetwork {
             .map { $0.encode() }
     }
 
-    private func estimates() -> CommunityEstimates {
+    /// The estimates the statistics show: the current epoch's, or the previous epoch's while the current one has
+    /// too few score reports to show and the previous one had enough.
+    private func statisticsSource() -> (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool) {
         guard let epoch = self.currentEpoch else {
-            return CommunityEstimates(reports: [], policy: self.configuration.policy)
+            return (CommunityEstimates(reports: [], policy: self.configuration.policy), nil, false)
         }
+        let current = self.estimates(of: epoch)
+        guard epoch > 0, !Self.isShowable(current) else { return (current, epoch, false) }
+        let previous = self.estimates(of: epoch - 1)
+        return Self.isShowable(previous) ? (previous, epoch - 1, true) : (current, epoch, false)
+    }
+
+    /// Whether the network-wide figures of `estimates` pass the display policy.
+    private static func isShowable(_ estimates: CommunityEstimates) -> Bool {
+        if case .shown = estimates.averageScore { return true }
+        return false
+    }
+
+    /// The estimates of `epoch`: its admitted reports and our own sent ones not back from gossip yet.
+    private func estimates(of epoch: UInt32) -> CommunityEstimates {
         var reports = self.pool.reports(epoch: epoch)
         for (id, report) in self.ownSent[epoch] ?? [:] where !self.pool.contains(id) {
             reports.append(report)
@@ -431,7 +477,9 @@ public actor P2PPrivacyNetwork {
 
     private func callbacks() -> PrivacyTransportCallbacks {
         PrivacyTransportCallbacks(
-            admit: { [weak self] bytes, peer in await self?.admit(bytes, from: peer) ?? .ignore },
+            admitExplained: { [weak self] bytes, peer in
+                await self?.admitExplained(bytes, from: peer) ?? AdmissionResult(verdict: .ignore)
+            },
             syncResponse: { [weak self] epochs, limit in await self?.syncResponse(epochs: epochs, limit: limit) ?? [] }
         )
     }

@@ -52,16 +52,44 @@ public struct PrivacyTransportCallbacks: Sendable {
     /// Decides on an inbound envelope (gossip or stem) before it is delivered or forwarded; `from` is the
     /// peer that sent it to us.
     public var admit: @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionVerdict
+    /// The same decision with the reason of a rejection (the transport logs it and weighs the sender's penalty
+    /// by it).
+    public var admitExplained: @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionResult
     /// The envelopes this node answers a sync request for `epochs` with (at most `limit`).
     public var syncResponse: @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
 
-    /// Callbacks.
+    /// Callbacks whose rejections carry no reason.
     public init(
         admit: @escaping @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionVerdict,
         syncResponse: @escaping @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
     ) {
         self.admit = admit
+        self.admitExplained = { envelope, from in AdmissionResult(verdict: await admit(envelope, from)) }
         self.syncResponse = syncResponse
+    }
+
+    /// Callbacks whose rejections say why.
+    public init(
+        admitExplained: @escaping @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionResult,
+        syncResponse: @escaping @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
+    ) {
+        self.admit = { envelope, from in await admitExplained(envelope, from).verdict }
+        self.admitExplained = admitExplained
+        self.syncResponse = syncResponse
+    }
+}
+
+/// An admission verdict with the reason of a rejection.
+public struct AdmissionResult: Hashable, Sendable {
+    /// Accept, reject or ignore.
+    public var verdict: AdmissionVerdict
+    /// Why the envelope was rejected (`nil` for accept and ignore, or when the reason is not known).
+    public var rejection: ReportRejection?
+
+    /// A result.
+    public init(verdict: AdmissionVerdict, rejection: ReportRejection? = nil) {
+        self.verdict = verdict
+        self.rejection = rejection
     }
 }
 

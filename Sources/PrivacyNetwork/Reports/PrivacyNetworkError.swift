@@ -22,6 +22,8 @@ public struct PrivacyNetworkError: CodedError {
         case notRunning
         /// The network's transport failed to start.
         case startFailed
+        /// The peer is refused for a while after repeated invalid messages.
+        case peerBlocked
     }
 
     /// The kind of failure.

@@ -21,6 +21,28 @@ public struct StemRelayConfiguration: Hashable, Sendable {
     /// How many recently handled report ids the machine remembers to ignore late copies.
     public var seenCapacity: Int
 
+    /// The longest mean embargo (privacy-design.md's public network: 30 s).
+    public static let maximumEmbargoMean: TimeAmount = .seconds(30)
+    /// The longest stem epoch (Dandelion++ and Grin: 10 minutes).
+    public static let maximumStemEpochLength: TimeAmount = .minutes(10)
+
+    /// The defaults scaled to a network whose report epochs last `epochLengthSeconds`: the mean embargo is
+    /// min(30 s, epoch / 20) and the stem epoch min(10 min, epoch), so a labelled demo or test network with
+    /// 20-second epochs holds a relay-less report for about a second, not for half its epoch. The public
+    /// network (weekly epochs) gets the plain defaults.
+    public static func scaled(toEpochLengthSeconds epochLengthSeconds: Int64) -> StemRelayConfiguration {
+        let epoch = TimeAmount.seconds(max(1, epochLengthSeconds))
+        let embargo = TimeAmount.nanoseconds(
+            max(
+                TimeAmount.milliseconds(50).nanoseconds,
+                min(Self.maximumEmbargoMean.nanoseconds, epoch.nanoseconds / 20)
+            )
+        )
+        let stemEpoch = TimeAmount.nanoseconds(min(Self.maximumStemEpochLength.nanoseconds, epoch.nanoseconds))
+        // Both durations are positive and the other values are the defaults: this cannot throw.
+        return try! StemRelayConfiguration(stemEpochLength: stemEpoch, embargoMean: embargo)
+    }
+
     /// The defaults: q = 0.1, 2 relays, 10-minute stem epochs, a 30 s mean embargo.
     /// - Throws: ``PrivacyNetworkError/Code/invalidArgument`` for q outside 0.1–0.2, a relay count outside 1–2,
     ///   or a non-positive duration.
