@@ -108,7 +108,9 @@ public final class CommunityNode: Sendable {
     public func services() throws -> [any Service] {
         var services: [any Service] = []
         if let dashboard = self.options.dashboard {
-            services.append(try DashboardService(options: dashboard, source: self.dashboardSource, node: self))
+            services.append(
+                try DashboardService(options: dashboard, source: self.dashboardSource, node: self, logger: self.logger)
+            )
         }
         services.append(NetworkService(node: self))
         return services
@@ -230,11 +232,13 @@ private struct DashboardService: Service {
     let options: NodeDashboardOptions
     let source: NodeDashboardSource
     let node: CommunityNode
+    let logger: Logger
 
-    init(options: NodeDashboardOptions, source: NodeDashboardSource, node: CommunityNode) throws {
+    init(options: NodeDashboardOptions, source: NodeDashboardSource, node: CommunityNode, logger: Logger) throws {
         self.options = options
         self.source = source
         self.node = node
+        self.logger = logger
         _ = try self.application(port: options.port, listening: ListeningFlag())
     }
 
@@ -262,7 +266,8 @@ private struct DashboardService: Service {
                 token: options.token,
                 allowNonLoopback: options.allowNonLoopback
             ),
-            dataSource: self.source
+            dataSource: self.source,
+            logger: self.logger
         )
         let node = self.node
         return server.makeApplication { [options] port in
