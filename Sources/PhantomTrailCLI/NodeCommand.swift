@@ -13,12 +13,14 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "Run a community node: join the network, share anonymous reports, see community statistics.",
         discussion: """
-            Nothing is opened without --join. With --share the node sends two randomized wire reports per \
+            Nothing is opened without --join; the local dashboard runs either way (127.0.0.1, port \
+            \(NodeDashboardOptions.defaultPort) unless --dashboard-port; --no-dashboard turns it off) and its URL \
+            carries the per-install token. With --share the node sends two randomized wire reports per \
             epoch made from --report, at random moments; without it the node only listens. --epoch-length \
             and --pow-difficulty make a labelled demo network whose reports the public network rejects. \
             With --events jsonl every line is one JSON object: listening, peer_connected, \
             peer_disconnected, report_sent {"type"}, report_accepted {"type","epoch"}, stats \
-            {"stats","comparison"}, error, not_joined.
+            {"stats","comparison"}, error, not_joined, dashboard {"url","port"}, warning.
             """
     )
 
@@ -72,6 +74,22 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("pow-difficulty"), help: "Demo network: proof-of-work difficulty in bits (0–32).")
     var powDifficulty: Int?
 
+    @Option(
+        name: .customLong("dashboard-port"),
+        help:
+            "The local dashboard's port (default: stored, else \(NodeDashboardOptions.defaultPort); 0: any free port)."
+    )
+    var dashboardPort: Int?
+
+    @Option(
+        name: .customLong("dashboard-host"),
+        help: "The address the dashboard binds (default 127.0.0.1; any other address is reachable by other machines)."
+    )
+    var dashboardHost = "127.0.0.1"
+
+    @Flag(name: .customLong("no-dashboard"), help: "Do not serve the local dashboard.")
+    var noDashboard = false
+
     @Option(help: "Print events in this format (jsonl); readable text without it.")
     var events: EventFormat?
 
@@ -95,6 +113,12 @@ struct NodeCommand: AsyncParsableCommand {
         }
         if let maxConnections = self.maxConnections, !P2PSettings.maxConnectionsRange.contains(maxConnections) {
             throw ValidationError("--max-connections must be between 1 and 20, got \(maxConnections)")
+        }
+        if let port = self.dashboardPort, !(0...65_535).contains(port) {
+            throw ValidationError("--dashboard-port must be between 0 and 65535, got \(port)")
+        }
+        if self.dashboardHost.isEmpty {
+            throw ValidationError("--dashboard-host needs an address, e.g. 127.0.0.1")
         }
         if self.share, self.report == nil {
             throw ValidationError("--share needs --report FILE: the reports are made from it")
@@ -145,6 +169,7 @@ struct NodeCommand: AsyncParsableCommand {
             listenAddresses: self.listen.isEmpty ? nil : self.listen,
             bootstrapAddresses: self.bootstrap.isEmpty ? nil : self.bootstrap,
             mdns: self.mdns ? true : nil,
+            dashboardPort: self.dashboardPort,
             identityKeyFile: self.keyFile
         )
     }
@@ -167,7 +192,7 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     /// Opens the data directory's database and reads this run's settings (stored, with the flags on top).
-    func openDatabase() async throws -> (NodeDatabase, NodeSettings) {
+    func openDatabase() async throws -> (DataDirectory, NodeDatabase, NodeSettings) {
         let directory = try DataDirectory.resolve(
             override: self.dataDirectory,
             environment: ProcessInfo.processInfo.environment,
@@ -175,7 +200,22 @@ struct NodeCommand: AsyncParsableCommand {
         )
         try directory.create()
         let database = try NodeDatabase(directory: directory)
-        return (database, try await database.settings(applying: try self.overrides()))
+        return (directory, database, try await database.settings(applying: try self.overrides()))
+    }
+
+    /// The dashboard of this run (`nil` with --no-dashboard): the port from the settings (flag, stored or the
+    /// default), the per-install token kept in the data directory.
+    func dashboardOptions(settings: NodeSettings, directory: DataDirectory) throws -> NodeDashboardOptions? {
+        guard !self.noDashboard else { return nil }
+        let options = NodeDashboardOptions(
+            host: self.dashboardHost,
+            port: settings.effective.node.dashboardPort ?? NodeDashboardOptions.defaultPort,
+            token: try InstallToken.loadOrCreate(in: directory).value,
+            allowNonLoopback: true,
+            fallbackToAnyPort: settings.effective.node.dashboardPort == nil,
+            endpointDirectory: directory
+        )
+        return options
     }
 
     func run() async throws {
@@ -184,17 +224,24 @@ struct NodeCommand: AsyncParsableCommand {
         var options: CommunityNodeOptions
         do {
             let settings: NodeSettings
-            (database, settings) = try await self.openDatabase()
+            let directory: DataDirectory
+            (directory, database, settings) = try await self.openDatabase()
             options = try self.options(stored: settings.stored)
             if options.settings.joinPrivacyNetwork, let keyFile = settings.effective.node.identityKeyFile {
                 options.identity = try IdentityStore.identity(keyFile: keyFile)
             }
+            options.dashboard = try self.dashboardOptions(settings: settings, directory: directory)
         } catch {
             printer.print(.network(.error("\(error)")))
             throw ExitCode.failure
         }
         if !options.parameters.isPublic {
             printer.demoNetwork(options.parameters)
+        }
+        if let dashboard = options.dashboard, !dashboard.isLoopback {
+            printer.warning(
+                "the dashboard binds \(dashboard.host): other machines can reach it (the token still guards changes)"
+            )
         }
         defer { try? database.close() }
         let node = CommunityNode(
@@ -243,6 +290,12 @@ struct NodeEventPrinter: Sendable {
             }
         case .listening(let peer, let addresses):
             P2PEventPrinter(json: self.json).listening(peer: peer, addresses: addresses)
+        case .dashboard(let url, let port):
+            self.line(
+                "dashboard",
+                [("url", .string(url)), ("port", .number(Double(port)))],
+                text: "dashboard: \(url)"
+            )
         case .network(let event):
             self.print(event)
         }
@@ -275,7 +328,12 @@ struct NodeEventPrinter: Sendable {
         }
     }
 
-    private func line(_ name: String, _ fields: [(String, P2PEventPrinter.JSONValue)], text: String) {
+    /// A warning for the user (an event line `warning` with `message`).
+    func warning(_ message: String) {
+        self.line("warning", [("message", .string(message))], text: "warning: \(message)")
+    }
+
+    func line(_ name: String, _ fields: [(String, P2PEventPrinter.JSONValue)], text: String) {
         if self.json {
             self.emit(P2PEventPrinter.object([("event", .string(name))] + fields))
         } else {

@@ -10,6 +10,7 @@ struct PhantomTrail: AsyncParsableCommand {
         subcommands: [
             AnonymizeCommand.self, InsightsCommand.self, P2PCommand.self, SimulateCommand.self, NativeHostCommand.self,
             NodeCommand.self,
+            DemoCommand.self,
         ]
     )
 }

@@ -9,7 +9,10 @@ struct NodeProcessTests {
         let data = try ScratchDirectory()
         let node = try Subprocess(
             executable: try IntegrationPaths.cliBinary(),
-            arguments: ["node", "--events", "jsonl", "--listen", "/ip4/127.0.0.1/tcp/0", "--data-dir", data.path]
+            arguments: [
+                "node", "--events", "jsonl", "--listen", "/ip4/127.0.0.1/tcp/0", "--data-dir", data.path,
+                "--no-dashboard",
+            ]
         )
         let line = try await node.next("not_joined")
         #expect((line["message"] as? String)?.contains("--join") == true)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NodeRuntime
 import P2PCore
 import PrivacyCore
@@ -84,6 +85,9 @@ struct NodeCommandTests {
             ["node", "--pow-difficulty", "40"],
             ["node", "--share"],
             ["node", "--events", "xml"],
+            ["node", "--dashboard-port", "70000"],
+            ["node", "--dashboard-port", "-1"],
+            ["node", "--dashboard-host", ""],
         ]
     )
     func badFlags(_ arguments: [String]) {
@@ -100,5 +104,49 @@ struct NodeCommandTests {
         #expect(try NodeCommand.seconds(of: "1w") == 604_800)
         #expect(throws: (any Error).self) { try NodeCommand.seconds(of: "-5m") }
         #expect(throws: (any Error).self) { try NodeCommand.seconds(of: "m") }
+    }
+
+    @Test("The dashboard: the default port with fallback, the per-install token kept 0600 in the data directory")
+    func dashboardDefaults() async throws {
+        let files = try ReportFiles()
+        let data = files.directory.appendingPathComponent("data").path
+        let command = try #require(try PhantomTrail.parseAsRoot(["node", "--data-dir", data]) as? NodeCommand)
+        let (directory, database, settings) = try await command.openDatabase()
+        defer { try? database.close() }
+        let dashboard = try #require(try command.dashboardOptions(settings: settings, directory: directory))
+        #expect(dashboard.host == "127.0.0.1")
+        #expect(dashboard.isLoopback)
+        #expect(dashboard.port == NodeDashboardOptions.defaultPort)
+        #expect(dashboard.fallbackToAnyPort)
+        #expect(dashboard.endpointFileDirectory?.path == directory.path)
+        let token = try #require(try InstallToken.load(from: directory))
+        #expect(dashboard.token == token.value)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.installTokenPath)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let again = try #require(try command.dashboardOptions(settings: settings, directory: directory))
+        #expect(again.token == dashboard.token)
+    }
+
+    @Test("--dashboard-port is kept as chosen (no fallback), --dashboard-host names another address, --no-dashboard")
+    func dashboardFlags() async throws {
+        let files = try ReportFiles()
+        let data = files.directory.appendingPathComponent("data").path
+        let parsed = try PhantomTrail.parseAsRoot([
+            "node", "--data-dir", data, "--dashboard-port", "0", "--dashboard-host", "0.0.0.0",
+        ])
+        let command = try #require(parsed as? NodeCommand)
+        let (directory, database, settings) = try await command.openDatabase()
+        defer { try? database.close() }
+        let dashboard = try #require(try command.dashboardOptions(settings: settings, directory: directory))
+        #expect(dashboard.port == 0)
+        #expect(!dashboard.fallbackToAnyPort)
+        #expect(!dashboard.isLoopback)
+        #expect(dashboard.host == "0.0.0.0")
+        #expect(try command.overrides().dashboardPort == 0)
+
+        let off = try #require(
+            try PhantomTrail.parseAsRoot(["node", "--data-dir", data, "--no-dashboard"]) as? NodeCommand
+        )
+        #expect(try off.dashboardOptions(settings: settings, directory: directory) == nil)
     }
 }

@@ -7,6 +7,8 @@ public enum CommunityNodeEvent: Hashable, Sendable {
     case notJoined(String)
     /// The node listens (our peer ID for this session and the bound addresses).
     case listening(PeerID, [Multiaddr])
+    /// The dashboard listens on `port`; `url` opens it (with the per-install token in its fragment).
+    case dashboard(url: String, port: Int)
     /// Something the community network did.
     case network(PrivacyNetworkEvent)
 }

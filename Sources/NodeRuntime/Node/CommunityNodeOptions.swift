@@ -1,3 +1,4 @@
+public import CommunityInsights
 public import P2PCore
 public import PrivacyCore
 
@@ -20,6 +21,12 @@ public struct CommunityNodeOptions: Sendable {
     public var identity: PrivateKey?
     /// The device-local randomizer secret; `nil` makes one for this run.
     public var randomizerSecret: RandomizerSecret?
+    /// The local dashboard, or `nil` for none.
+    public var dashboard: NodeDashboardOptions?
+    /// When statistics are shown (the public thresholds unless a labelled demo network lowers them).
+    public var policy: DisplayPolicy
+    /// How often connected peers are pinged (their round trips appear in the dashboard's peers panel).
+    public var pingInterval: Duration
 
     /// Options; by default nothing is joined or shared, on the public network.
     public init(
@@ -30,7 +37,10 @@ public struct CommunityNodeOptions: Sendable {
         mdns: Bool = false,
         report: PrivacyReport? = nil,
         identity: PrivateKey? = nil,
-        randomizerSecret: RandomizerSecret? = nil
+        randomizerSecret: RandomizerSecret? = nil,
+        dashboard: NodeDashboardOptions? = nil,
+        policy: DisplayPolicy = .standard,
+        pingInterval: Duration = .seconds(60)
     ) {
         self.settings = settings
         self.parameters = parameters
@@ -40,5 +50,8 @@ public struct CommunityNodeOptions: Sendable {
         self.report = report
         self.identity = identity
         self.randomizerSecret = randomizerSecret
+        self.dashboard = dashboard
+        self.policy = policy
+        self.pingInterval = pingInterval
     }
 }

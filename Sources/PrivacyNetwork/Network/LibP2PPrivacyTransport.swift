@@ -43,6 +43,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         var callbacks: PrivacyTransportCallbacks?
         var tasks: [Task<Void, Never>] = []
         var mdns: MDNSDiscovery?
+        var roundTrips: [PeerID: Duration] = [:]
     }
 
     /// Our peer ID for this session.
@@ -238,7 +239,18 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     }
 
     public func ping(_ peer: PeerID) async throws {
-        _ = try await self.host.ping(peer)
+        let times = try await self.host.ping(peer)
+        if let last = times.last {
+            self.state.withLock { $0.roundTrips[peer] = last }
+        }
+    }
+
+    public func pingRoundTrips() async -> [PeerID: Duration] {
+        let connected = Set(self.host.connectedPeers)
+        return self.state.withLock { state in
+            state.roundTrips = state.roundTrips.filter { connected.contains($0.key) }
+            return state.roundTrips
+        }
     }
 
     public func relay(_ envelope: [UInt8]) async throws {

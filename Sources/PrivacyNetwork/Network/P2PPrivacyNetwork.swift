@@ -54,6 +54,8 @@ public actor P2PPrivacyNetwork {
     private var syncedPeers: Set<PeerID> = []
     private var statisticsDirty = false
     private var lastPing: Date?
+    /// This node's planned reports with their final moments (for the dashboard's disclosure; in memory only).
+    private var plannedReports: [ScheduledWireReport] = []
 
     /// A network node; nothing is opened until ``initializeNetwork()``.
     /// - Parameters:
@@ -326,6 +328,7 @@ public actor P2PPrivacyNetwork {
             epochEnd: parameters.schedule.end(of: epoch),
             using: &self.rng
         )
+        self.plannedReports = Self.scheduledReports(action)
         for (id, envelope) in action.mint.sorted(by: { $0.key < $1.key }) {
             let startNonce = self.rng.next()
             // A bridge: proof of work runs off the actor for seconds; the task is kept in `mints` and cancelled
@@ -547,5 +550,54 @@ struct FixedNonceGenerator: RandomNumberGenerator {
     mutating func next() -> UInt64 {
         defer { self.value &+= 0x9E37_79B9_7F4A_7C15 }
         return self.value
+    }
+}
+
+// MARK: - Dashboard accessors
+
+/// One of this node's own wire reports as planned: what leaves, and when.
+public struct ScheduledWireReport: Hashable, Sendable {
+    /// The epoch it belongs to.
+    public var epoch: UInt32
+    /// The randomized report exactly as it is sent.
+    public var report: WireReport
+    /// When it leaves (a random moment of the epoch).
+    public var sendAt: Date
+}
+
+extension P2PPrivacyNetwork {
+    /// The network's parameters.
+    public nonisolated var parameters: NetworkParameters { self.configuration.parameters }
+
+    /// The peers connected now, most recently seen first.
+    public func connectedPeers() -> [PeerConnection] { self.discovery.peers }
+
+    /// The last measured round trip per connected peer (empty when not running).
+    public func pingRoundTrips() async -> [PeerID: Duration] {
+        await self.transport?.pingRoundTrips() ?? [:]
+    }
+
+    /// This epoch's estimates (admitted reports and our own sent ones).
+    public func currentEstimates() -> CommunityEstimates { self.estimates() }
+
+    /// The user's own values, once a summary was shared.
+    public var localProfile: LocalProfile? { self.profile }
+
+    /// This node's planned reports of `epoch` with whether each was sent; a report not sent is listed only while
+    /// sharing is on and reports are pending (turning sharing off cancels them).
+    public func scheduledReports(in epoch: UInt32) -> [(report: ScheduledWireReport, sent: Bool)] {
+        let sentTypes = self.schedule.sent[epoch] ?? []
+        let pending = self.gate.maySendReports && self.schedule.pendingCount > 0
+        return self.plannedReports.filter { $0.epoch == epoch }.compactMap { planned in
+            let sent = sentTypes.contains(planned.report.type)
+            return sent || pending ? (planned, sent) : nil
+        }
+    }
+
+    private static func scheduledReports(_ action: ReportScheduleStateMachine.PlanAction) -> [ScheduledWireReport] {
+        action.mint.keys.sorted().compactMap { id in
+            guard let envelope = action.mint[id], let sendAt = action.sendAt[id] else { return nil }
+            return ScheduledWireReport(epoch: id.epoch, report: envelope.report, sendAt: sendAt)
+        }
     }
 }

@@ -37,6 +37,14 @@ public protocol PrivacyNetworkTransport: Sendable {
 
     /// Closes everything. The transport cannot be started again.
     func shutdown() async
+
+    /// The last measured round trip per connected peer (for the dashboard's peers panel).
+    func pingRoundTrips() async -> [PeerID: Duration]
+}
+
+extension PrivacyNetworkTransport {
+    /// No round trips known (transports that do not keep them).
+    public func pingRoundTrips() async -> [PeerID: Duration] { [:] }
 }
 
 /// How a transport hands inbound traffic to the network.
