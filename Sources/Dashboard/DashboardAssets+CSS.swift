@@ -85,7 +85,7 @@ extension DashboardAssets {
         .field .explain { margin: 2px 0 0; font-size: 0.9rem; color: var(--muted); }
         button { font: inherit; background: var(--accent); color: #ffffff; border: none; border-radius: 6px;
           padding: 8px 16px; cursor: pointer; }
-        button:disabled { background: #8792a2; cursor: not-allowed; }
+        button:disabled { background: #5f6b7a; cursor: not-allowed; }
         .summary { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0; }
         .summary dt { color: var(--muted); }
         .summary dd { margin: 0; overflow-wrap: break-word; min-width: 0; }

@@ -2,6 +2,7 @@ import CommunityInsights
 import Dashboard
 import Foundation
 import Logging
+import PrivacyCore
 import ServiceLifecycle
 import Testing
 
@@ -202,6 +203,33 @@ struct BrowserTests {
             #expect(stop.outlineStyle != "none" && stop.outlineWidth >= 2, "no visible focus ring: \(stop)")
         }
         _ = try await page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+
+        // The token from the URL lets the page change settings; the node's answer reaches the health line.
+        let maxConnections = try await source.settings().maxConnections
+        let changed = maxConnections == 7 ? 8 : 7
+        _ = try await page.evaluate(
+            """
+            document.getElementById("setting-maxConnections").value = "\(changed)";
+            document.getElementById("settings-save").click();
+            """
+        )
+        let saved = try await page.snapshot(
+            until: "s => s.settingsMessage === \"Saved.\" && s.healthText.includes(\"of \(changed) peers\")",
+            describedAs: "the saved settings"
+        )
+        let stored = try await source.settings().maxConnections
+        #expect(stored == changed)
+        #expect(saved.marker == "before-update")
+
+        // A tab opened without the token (the fragment) cannot change anything and says why.
+        let origin = page.origin
+        let tokenless = try await DashboardBrowserPage.open("\(origin)/", in: browser)
+        let readOnly = try await tokenless.snapshot(
+            until: "s => s.liveState === \"Live\" && s.settings.length > 0",
+            describedAs: "the page without a token"
+        )
+        #expect(readOnly.settings.allSatisfy { $0.disabled })
+        #expect(readOnly.settingsMessage.hasPrefix("Open the link the node printed"))
 
         // Contrast: every visible text meets WCAG AA against its background.
         let contrast = try await page.contrastProblems()

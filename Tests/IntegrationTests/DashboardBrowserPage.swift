@@ -120,6 +120,8 @@ struct DashboardBrowserPage: Sendable {
     @discardableResult
     func screenshot(width: Int, height: Int?, to path: URL) async throws -> (scrollWidth: Int, scrollHeight: Int) {
         let devTools = self.browser.devTools
+        // A tab in the background is not painted: bring this one to the front first.
+        try await devTools.send("Page.bringToFront", session: self.session)
         func resize(_ height: Int) async throws {
             try await devTools.send(
                 "Emulation.setDeviceMetricsOverride",
@@ -362,6 +364,7 @@ struct DashboardBrowserPage: Sendable {
               description: described(i), disabled: i.disabled })),
             disclosureSummary: items("disclosure-summary"),
             disclosureReports: rows("disclosure-reports"),
+            settingsMessage: text("settings-message"),
             peersSummary: text("peers-summary"),
             peers: rows("peers"),
             peerMarkupElements: q("peers").querySelectorAll("img, script, b, i, svg").length,
@@ -422,6 +425,7 @@ struct DashboardPageSnapshot: Decodable, Sendable {
     var settings: [Input]
     var disclosureSummary: [Item]
     var disclosureReports: [[String]]
+    var settingsMessage: String
     var peersSummary: String
     var peers: [[String]]
     var peerMarkupElements: Int
