@@ -132,7 +132,7 @@ enum DashboardAssets {
           </div>
         </main>
         <footer class="foot"><p>Figures are estimated from randomized reports and shown with 95% intervals.
-          Groups with fewer than 50 reports are withheld.</p></footer>
+          Groups with too few reports are withheld until enough arrive.</p></footer>
         </body>
         </html>
         """#

@@ -67,6 +67,94 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "The real demo (phantom-trail demo, 12 peers) shows a populated, live dashboard in the browser",
+        .timeLimit(.minutes(5))
+    )
+    func demo() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let started = ContinuousClock.now
+        let demo = try Subprocess(
+            executable: binary,
+            arguments: ["demo", "--peers", "12", "--port", "0", "--epoch", "1m", "--events", "jsonl"]
+        )
+        defer { demo.stop() }
+        let announced = try await demo.next("dashboard")
+        let url = try #require(announced["url"] as? String, "the dashboard event has no url: \(announced)")
+        #expect(url.hasPrefix("http://127.0.0.1:") && url.contains("/#token="))
+
+        let browser = try await HeadlessChromium.launch()
+        defer { browser.stop() }
+        let page = try await DashboardBrowserPage.open(url, in: browser)
+        let shown = try await page.snapshot(
+            until: """
+                s => s.liveState === "Live" && /^Connected to [1-9]/.test(s.statusLine) && s.rank.startsWith("Better than")
+                  && s.bars.length === 5 && s.tools.length > 0 && s.recommendations.length > 0 && s.peers.length > 0
+                """,
+            describedAs: "a populated demo dashboard",
+            within: 120
+        )
+        let populatedAfter = ContinuousClock.now - started
+
+        let line = try #require(
+            shown.statusLine.wholeMatch(of: /Connected to (\d+) peers? · (\d+) users? reported this epoch/),
+            "status line: \(shown.statusLine)"
+        )
+        let peers = try #require(Int(line.1))
+        #expect(peers >= 1 && peers <= 12)
+        #expect(try #require(Int(line.2)) >= 1)
+        #expect(shown.badge.hasPrefix("Demo network"))
+        #expect(["good", "weak"].contains(shown.healthLevel), "health: \(shown.healthLevel) \(shown.healthText)")
+        #expect(shown.rank.wholeMatch(of: /Better than \d+% of peers/) != nil)
+        #expect(["A", "B", "C", "D", "F"].contains(shown.averageGrade), "average: \(shown.averageGrade)")
+        #expect(["A", "B", "C", "D", "F"].contains(shown.yourGrade), "your grade: \(shown.yourGrade)")
+        #expect(shown.bars.map(\.key) == ["A", "B", "C", "D", "F"])
+        for tool in shown.tools where tool.key != nil {
+            #expect(tool.text.contains("% of A-grade peers"), "tool: \(tool.text)")
+        }
+        for recommendation in shown.recommendations where recommendation.key != nil {
+            #expect(recommendation.text.contains("Evidence:"), "recommendation: \(recommendation.text)")
+        }
+        #expect(!shown.peers.isEmpty)
+        #expect(shown.notice.isEmpty, "notice: \(shown.notice)")
+
+        // The page is live: the demo's next change (reports of the next epoch) arrives over the event stream
+        // and the page follows without reloading.
+        _ = try await page.evaluate("window.__phantomTrailMarker = 'demo'")
+        let statusLine = shown.statusLine.replacingOccurrences(of: "\"", with: "")
+        let freshness = shown.freshness.replacingOccurrences(of: "\"", with: "")
+        let changed = try await page.snapshot(
+            until: "s => s.statusLine !== \"\(statusLine)\" || s.freshness !== \"\(freshness)\"",
+            describedAs: "a change pushed by the demo",
+            within: 150
+        )
+        #expect(changed.marker == "demo")
+        #expect(page.documentsLoaded == 1)
+
+        // Once the demo says every synthetic user's reports are in, the page shows them without a reload.
+        let ready = try await demo.next("demo_ready")
+        let final = try await page.snapshot(
+            until: "s => s.liveState === \"Live\" && s.rank.startsWith(\"Better than\")",
+            describedAs: "the dashboard after demo_ready"
+        )
+        #expect(final.marker == "demo")
+        print("demo_ready: \(ready)")
+        let screenshot = BrowserArtifacts.path("dashboard-demo.png")
+        try await page.screenshot(width: 1280, height: 2400, to: screenshot)
+        print("demo dashboard screenshot: \(screenshot.path) (1280x2400)")
+        print(
+            "demo: populated dashboard \(populatedAfter) after start; page shows: \(final.statusLine) | "
+                + "\(final.healthText) | \(final.rank) | average \(final.averageGrade) | tools \(final.tools.map(\.text)) | "
+                + "recommendations \(final.recommendations.map(\.text))"
+        )
+
+        let requested = page.requestedURLs
+        #expect(requested.contains("\(page.origin)/api/v1/events"))
+        #expect(requested.allSatisfy { $0.hasPrefix("\(page.origin)/") }, "requests elsewhere: \(requested)")
+        #expect(page.errors.isEmpty, "page errors: \(page.errors)")
+        #expect(demo.stop() == 0)
+    }
+
     /// Serves `source` on 127.0.0.1 (any port) while `body` runs with the dashboard's URL, then ends the
     /// event streams (`finish`) and shuts the server down gracefully.
     private static func withDashboard(
