@@ -625,8 +625,9 @@ extension P2PPrivacyNetwork {
         await self.transport?.pingRoundTrips() ?? [:]
     }
 
-    /// This epoch's estimates (admitted reports and our own sent ones).
-    public func currentEstimates() -> CommunityEstimates { self.estimates() }
+    /// The estimates the statistics show (admitted reports and our own sent ones): this epoch's, or the previous
+    /// epoch's while this one has too few score reports to show.
+    public func currentEstimates() -> CommunityEstimates { self.statisticsSource().estimates }
 
     /// The user's own values, once a summary was shared.
     public var localProfile: LocalProfile? { self.profile }
