@@ -51,7 +51,7 @@ private actor Admitter {
     func waitFor(_ id: ReportID) async {
         var iterator = self.updates.makeAsyncIterator()
         while !self.pool.contains(id) {
-            _ = await iterator.next()
+            guard await iterator.next() != nil else { return }
         }
     }
 }

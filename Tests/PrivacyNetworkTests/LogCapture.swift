@@ -38,7 +38,7 @@ final class LogCapture: Sendable {
         // One iterator: the stream has a single consumer, the waiting test.
         var iterator = self.updates.makeAsyncIterator()
         while self.matching(message, reason: reason).count < count {
-            _ = await iterator.next()
+            guard await iterator.next() != nil else { return }
         }
     }
 

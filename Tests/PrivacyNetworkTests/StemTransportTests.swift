@@ -94,7 +94,7 @@ private func startTransports(
 private func waitUntilAdmitted(_ id: ReportID, by log: AdmissionLog) async {
     var updates = log.updates.makeAsyncIterator()
     while !log.first(id).seen {
-        _ = await updates.next()
+        guard await updates.next() != nil else { return }
     }
 }
 
@@ -183,7 +183,13 @@ struct StemTransportTests {
             #expect(author.stemCounters?.stemSent == 0)
 
             // The embargo fires with nobody to publish to: the fluff waits for a subscribed peer.
-            clock.advance(by: .seconds(3600))
+            // The timer may not sleep yet when we advance: each advance ends every sleep and the stem epoch timers
+            // sleep again, so there is always a next sleeper to wait for before advancing once more.
+            var sleepers = clock.sleepers.makeAsyncIterator()
+            while author.stemCounters?.embargoesFired != 1 {
+                guard await sleepers.next() != nil else { break }
+                clock.advance(by: .seconds(3600))
+            }
             #expect(await author.waitForReportTopic { $0.queuedFluffs == 1 })
             #expect(author.stemCounters?.embargoesFired == 1)
             #expect(author.stemHeldCount == 0)

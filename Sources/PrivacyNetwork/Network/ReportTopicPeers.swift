@@ -90,15 +90,23 @@ final class ReportTopicPeers: Sendable {
     /// Waits until a snapshot satisfies `condition` (checked on every update, no polling).
     /// - Returns: `false` when the view was closed first (the transport shut down).
     func wait(until condition: @escaping @Sendable (Snapshot) -> Bool) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let resumeNow: Bool? = self.state.withLock { state in
-                if state.closed { return false }
-                if condition(state.snapshot) { return true }
-                state.waiters[state.nextWaiter] = Waiter(isSatisfied: condition, continuation: continuation)
-                state.nextWaiter += 1
-                return nil
+        let key = self.state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let resumeNow: Bool? = self.state.withLock { state in
+                    if state.closed || Task.isCancelled { return false }
+                    if condition(state.snapshot) { return true }
+                    state.waiters[key] = Waiter(isSatisfied: condition, continuation: continuation)
+                    return nil
+                }
+                if let resumeNow { continuation.resume(returning: resumeNow) }
             }
-            if let resumeNow { continuation.resume(returning: resumeNow) }
+        } onCancel: {
+            // A cancelled waiter (a test's time limit) returns false instead of waiting forever.
+            self.state.withLock { $0.waiters.removeValue(forKey: key) }?.continuation.resume(returning: false)
         }
     }
 
