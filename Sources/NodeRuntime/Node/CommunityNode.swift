@@ -163,11 +163,12 @@ public final class CommunityNode: Sendable {
         )
         await cancelWhenGracefulShutdown {
             for await event in events {
-                sink(.network(event))
-                source.networkEvent(event)
+                // The history is written first, so whoever sees the statistics event can rely on it being stored.
                 if case .statisticsChanged(let stats, let comparison) = event {
                     await history.statisticsChanged(stats, comparison)
                 }
+                sink(.network(event))
+                source.networkEvent(event)
             }
         }
         await self.network.disconnectFromNetwork()
@@ -199,7 +200,8 @@ private actor HistoryWriter {
         guard self.database != nil, let epoch = await self.network.currentEpoch else { return }
         await self.perform(
             self.recorder.statisticsChanged(
-                average: stats.averageScore,
+                // Figures carried over from the previous epoch must not be stored as this epoch's.
+                average: stats.isPreviousEpoch ? .needsMoreReports(have: 0, neededReports: 1) : stats.averageScore,
                 participants: stats.connectedPeers,
                 userScore: comparison?.userScore,
                 epoch: Int(epoch)
@@ -212,13 +214,18 @@ private actor HistoryWriter {
     }
 
     private func perform(_ writes: [NodeHistoryRecorder.Write]) async {
-        guard let database = self.database else { return }
+        guard let database = self.database, !writes.isEmpty else { return }
+        let scope = self.scope
         for write in writes {
             do {
-                switch write {
-                case .ownScore(let record): try await database.recordOwnScore(record, network: self.scope)
-                case .snapshot(let snapshot): try await database.recordSnapshot(snapshot, network: self.scope)
-                }
+                // A write in flight finishes even when the node's task is being cancelled (shutdown), so that the
+                // last epoch's history is not lost: the database refuses to start work in a cancelled task.
+                try await Task {
+                    switch write {
+                    case .ownScore(let record): try await database.recordOwnScore(record, network: scope)
+                    case .snapshot(let snapshot): try await database.recordSnapshot(snapshot, network: scope)
+                    }
+                }.value
             } catch {
                 self.sink(.network(.error("cannot store the history: \(error)")))
             }
