@@ -13,7 +13,7 @@ struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Deterministic simulations of the community network on a virtual clock.",
-        subcommands: [Gossip.self, Stem.self]
+        subcommands: [Gossip.self, Stem.self, Accuracy.self]
     )
 }
 
