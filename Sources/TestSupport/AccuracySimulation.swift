@@ -1,4 +1,4 @@
-public import CommunityInsights
+import CommunityInsights
 import Foundation
 public import PrivacyCore
 
