@@ -134,7 +134,7 @@ public final class DemoNetwork: Sendable {
                 joinPrivacyNetwork: true,
                 shareAnonymousData: true,
                 shareRegionalData: self.options.userReport.region != nil,
-                maxConnections: self.options.maxConnections
+                maxConnections: max(self.options.maxConnections, 8)
             )) ?? P2PSettings()
         return CommunityNode(
             options: CommunityNodeOptions(

@@ -22,7 +22,7 @@ public struct DemoOptions: Sendable {
     public var dashboardPort: Int
     /// The thresholds of the demo's dashboard; a few dozen peers are far below the public network's K.
     public var policy: DisplayPolicy
-    /// Each peer's connection limit.
+    /// Each synthetic peer's connection limit (the user's node keeps at least 8 connections).
     public var maxConnections: Int
     /// How many already started peers each new peer dials at start.
     public var bootstrapPeers: Int
@@ -37,8 +37,8 @@ public struct DemoOptions: Sendable {
         parameters: NetworkParameters,
         dashboardPort: Int = 8787,
         policy: DisplayPolicy = Self.demoPolicy,
-        maxConnections: Int = 8,
-        bootstrapPeers: Int = 3,
+        maxConnections: Int = 5,
+        bootstrapPeers: Int = 2,
         sendWindowSeconds: Double = 4
     ) {
         self.peerReports = peerReports
