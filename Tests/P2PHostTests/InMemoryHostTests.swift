@@ -26,7 +26,7 @@ private func echo(_ text: String, from host: LibP2PHost, to peer: PeerID) async 
     return String(buffer: reply)
 }
 
-@Suite("Hosts on the in-memory network with virtual time", .timeLimit(.minutes(1)))
+@Suite("Hosts on the in-memory network with virtual time", .timeLimit(.minutes(3)))
 struct InMemoryHostTests {
     @Test("Two hosts connect through the full upgrade, identify each other, ping and echo on a stream")
     func twoHosts() async throws {

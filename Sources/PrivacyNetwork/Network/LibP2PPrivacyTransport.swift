@@ -68,6 +68,8 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     private let host: LibP2PHost
     private let gossip: GossipSubService
     private let stemValidator: SharedReportValidator
+    /// Shared by every catch-up fetch, so that a report several peers return has its work verified once.
+    private let syncValidator: SharedReportValidator
     private let topicPeers = ReportTopicPeers()
     private let stemConfiguration: StemRelayConfiguration
     private let clock: any Clock<Duration>
@@ -115,6 +117,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             logger: logger
         )
         self.stemValidator = SharedReportValidator(parameters: options.parameters)
+        self.syncValidator = SharedReportValidator(parameters: options.parameters)
         self.stemConfiguration =
             stem ?? StemRelayConfiguration.scaled(toEpochLengthSeconds: options.parameters.schedule.lengthSeconds)
         self.clock = clock
@@ -518,7 +521,9 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     public func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] {
         guard let newest = epochs.max() else { return [] }
-        // A validator per fetch: the network admits every returned envelope again (dedup, epoch window).
+        // One validator for all fetches: a report that an earlier (or concurrent) fetch already returned is a
+        // duplicate here and costs no second proof-of-work check; the network still admits every returned envelope
+        // (its own dedup and epoch window).
         let request = try SyncRequest(epochs: Array(Set(epochs)).sorted())
         let result: SyncFetchResult
         do {
@@ -526,7 +531,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                 from: peer,
                 on: self.host,
                 request: request,
-                validator: SharedReportValidator(parameters: self.options.parameters),
+                validator: self.syncValidator,
                 currentEpoch: newest,
                 clock: self.clock
             )
