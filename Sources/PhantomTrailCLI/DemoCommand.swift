@@ -64,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         let userReport = try self.report.map { path throws(CommandError) in try readPrivacyReport(atPath: path) }
         return DemoOptions(
             peerReports: SyntheticPopulation(count: self.peers, seed: self.seed).users.map(\.privacyReport),
-            userReport: try userReport ?? ExampleReport.report(),
+            userReport: try userReport ?? PrivacyReport.example(),
             parameters: try self.parameters(),
             dashboardPort: self.port
         )

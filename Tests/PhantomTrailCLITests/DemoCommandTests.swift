@@ -20,7 +20,7 @@ struct DemoCommandTests {
         #expect(options.parameters.schedule.lengthSeconds == 120)
         #expect(options.parameters.difficultyBits == DemoOptions.difficultyBits)
         #expect(options.dashboardPort == 8787)
-        #expect(options.userReport == (try ExampleReport.report()))
+        #expect(options.userReport == (try PrivacyReport.example()))
         #expect(options.policy.networkMinimum < DisplayPolicy.standard.networkMinimum)
     }
 
@@ -57,6 +57,6 @@ struct DemoCommandTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let file = try Data(contentsOf: root.appendingPathComponent("examples/report.json"))
-        #expect(try ExampleReport.report() == (try PrivacyReport(jsonData: file)))
+        #expect(try PrivacyReport.example() == (try PrivacyReport(jsonData: file)))
     }
 }

@@ -54,7 +54,7 @@ struct EpochScheduleTests {
 
 @Suite("Epoch plan")
 struct EpochPlanTests {
-    static let report = try! PrivacyReport(jsonData: Data(exampleReportJSON.utf8))
+    static let report = try! PrivacyReport(jsonData: Data(PrivacyReport.exampleJSON.utf8))
     static let now = Date(timeIntervalSince1970: 1_795_400_000)
 
     static func truth(settings: P2PSettings) -> TrueReportValues {

@@ -33,7 +33,7 @@ struct PrivacyReportJSONTests {
 
     @Test("The example report decodes: an A-grade user with 20 events")
     func example() throws {
-        let report = try Self.decode(exampleReportJSON)
+        let report = try Self.decode(PrivacyReport.exampleJSON)
         #expect(report.grade == .a)
         #expect(report.events.count == 20)
         #expect(report.region == .europe)
@@ -44,7 +44,7 @@ struct PrivacyReportJSONTests {
 
     @Test("Encoding then decoding gives the same report")
     func roundTrip() throws {
-        let report = try Self.decode(exampleReportJSON)
+        let report = try Self.decode(PrivacyReport.exampleJSON)
         #expect(try PrivacyReport(jsonData: report.jsonData()) == report)
         let minimal = try Self.decode(Self.report(events: [], tools: "[]"))
         #expect(minimal.region == nil)

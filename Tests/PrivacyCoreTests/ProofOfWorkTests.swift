@@ -43,7 +43,7 @@ struct ProofOfWorkTests {
 
     @Test("End to end: plan, envelope, mint, bytes, decode, admit")
     func endToEnd() throws {
-        let json = exampleReportJSON.data(using: .utf8)!
+        let json = PrivacyReport.exampleJSON.data(using: .utf8)!
         let report = try PrivacyReport(jsonData: json)
         let settings = try P2PSettings(joinPrivacyNetwork: true, shareAnonymousData: true, shareRegionalData: true)
         let now = EpochSchedule.origin.addingTimeInterval(600 * 3000 + 42)

@@ -23,7 +23,7 @@ struct TrueReportValuesTests {
 
     @Test("The example user's true values come from the summary and the uncapped local counts")
     func example() throws {
-        let report = try PrivacyReport(jsonData: Data(exampleReportJSON.utf8))
+        let report = try PrivacyReport(jsonData: Data(PrivacyReport.exampleJSON.utf8))
         let settings = try P2PSettings(shareRegionalData: true)
         let summary = try anonymizeForP2P(report, settings: settings, now: Date(timeIntervalSince1970: 1_795_400_000))
         let truth = TrueReportValues(report: report, summary: summary)

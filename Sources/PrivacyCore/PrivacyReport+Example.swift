@@ -1,11 +1,9 @@
 import Foundation
-import PrivacyCore
 
-/// The repository's example report (examples/report.json), built in so that `phantom-trail demo` runs from any
-/// directory. A test checks that it matches the file.
-enum ExampleReport {
-    /// The JSON text of examples/report.json.
-    static let json = """
+extension PrivacyReport {
+    /// The repository's example report (examples/report.json) as JSON text, built in so that the demo runs from any
+    /// directory and tests need not read files outside their target. A CLI test checks that it matches the file.
+    public static let exampleJSON = """
         {
           "score": 92,
           "events": [
@@ -160,7 +158,7 @@ enum ExampleReport {
         """
 
     /// The decoded example report.
-    static func report() throws -> PrivacyReport {
-        try PrivacyReport(jsonData: Data(Self.json.utf8))
+    public static func example() throws -> PrivacyReport {
+        try PrivacyReport(jsonData: Data(Self.exampleJSON.utf8))
     }
 }
