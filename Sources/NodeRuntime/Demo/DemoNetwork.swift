@@ -1,6 +1,7 @@
 import CommunityInsights
 import Foundation
 public import Logging
+import NIOCore
 import P2PCore
 import PrivacyCore
 import PrivacyNetwork
@@ -111,6 +112,13 @@ public final class DemoNetwork: Sendable {
             parameters: self.options.parameters
         )
         let logger = self.logger
+        // Synthetic peers hold a report whose stem hop failed for a 2 s mean embargo (not up to 30 s as on a
+        // long epoch), so that every synthetic report reaches the user's node soon after start.
+        let epochLength = self.options.parameters.schedule.lengthSeconds
+        let stem = try? StemRelayConfiguration(
+            stemEpochLength: .seconds(min(600, max(1, epochLength))),
+            embargoMean: .seconds(2)
+        )
         return P2PPrivacyNetwork(
             settings: settings,
             configuration: PrivacyNetworkConfiguration(
@@ -120,7 +128,12 @@ public final class DemoNetwork: Sendable {
             ),
             secret: RandomizerSecret.generate(),
             makeTransport: {
-                try LibP2PPrivacyTransport(identity: PrivateKey(), options: transportOptions, logger: logger)
+                try LibP2PPrivacyTransport(
+                    identity: PrivateKey(),
+                    options: transportOptions,
+                    logger: logger,
+                    stem: stem
+                )
             }
         )
     }
