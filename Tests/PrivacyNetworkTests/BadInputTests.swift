@@ -123,7 +123,14 @@ private func exchange(
     return Array(answer.readableBytesView)
 }
 
-@Suite("Bad input is rejected with a logged reason, the sender penalised, nothing lost", .timeLimit(.minutes(2)))
+/// Whether a penalty `score` is the sum of the offences' weights, `expected`, less at most 10% of decay: the score
+/// halves every 10 minutes on the wall clock, and a loaded machine may take a while between an offence and the check.
+/// It is never above the sum.
+func isDecayed(_ score: Double, from expected: Double) -> Bool {
+    score <= expected + 1e-9 && score >= expected * 0.9
+}
+
+@Suite("Bad input is rejected with a logged reason, the sender penalised, nothing lost", .timeLimit(.minutes(4)))
 struct BadInputTests {
     let epoch = Admitter.currentEpoch
 
@@ -152,7 +159,7 @@ struct BadInputTests {
                 try await StemProtocol.send(bytes: bytes, to: victimID, on: attacker)
                 await victim.logs.wait(for: "rejected a stem message", reason: reason)
                 expected += reason == "wrong_epoch" ? 10 : 25
-                #expect(abs(victim.transport.penaltyScore(of: attacker.peerID) - expected) < 0.5)
+                #expect(isDecayed(victim.transport.penaltyScore(of: attacker.peerID), from: expected))
             }
             #expect(!victim.transport.isBlocked(attacker.peerID))
             // One more malformed message crosses the threshold: disconnected and refused.
@@ -197,11 +204,11 @@ struct BadInputTests {
             // Requests from a bad client: garbage (a bad count), then twice more than a request can be.
             _ = try? await exchange([9, 9, 9], protocolID: PrivacyNetworkProtocol.sync, from: client, to: victimID)
             await victim.logs.wait(for: "rejected a sync request message", reason: "malformed_message")
-            #expect(abs(victim.transport.penaltyScore(of: client.peerID) - 25) < 0.5)
+            #expect(isDecayed(victim.transport.penaltyScore(of: client.peerID), from: 25))
             let oversized = [UInt8](repeating: 1, count: 4096)
             _ = try? await exchange(oversized, protocolID: PrivacyNetworkProtocol.sync, from: client, to: victimID)
             await victim.logs.wait(for: "rejected a sync request message", reason: "message_too_large")
-            #expect(abs(victim.transport.penaltyScore(of: client.peerID) - 75) < 0.5)
+            #expect(isDecayed(victim.transport.penaltyScore(of: client.peerID), from: 75))
             _ = try? await exchange(oversized, protocolID: PrivacyNetworkProtocol.sync, from: client, to: victimID)
             await victim.logs.wait(for: "disconnecting a misbehaving peer")
             #expect(victim.transport.isBlocked(client.peerID))
@@ -224,7 +231,7 @@ struct BadInputTests {
                 _ = try await victim.transport.fetchReports(from: server.peerID, epochs: [self.epoch])
             }
             await victim.logs.wait(for: "rejected a sync response message", reason: "malformed_message")
-            #expect(abs(victim.transport.penaltyScore(of: server.peerID) - 35) < 0.5)
+            #expect(isDecayed(victim.transport.penaltyScore(of: server.peerID), from: 35))
             #expect(!victim.transport.isBlocked(server.peerID))
 
             // Nothing lost: the victim still serves its admitted report, and nothing else, to a newcomer.
@@ -286,7 +293,7 @@ struct BadInputTests {
                 try await gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: bytes)
                 await victim.logs.wait(for: "rejected a gossip message", reason: reason)
             }
-            #expect(abs(victim.transport.penaltyScore(of: attacker.peerID) - 60) < 0.5)
+            #expect(isDecayed(victim.transport.penaltyScore(of: attacker.peerID), from: 60))
             // GossipSub's own score: P4 counts the invalid deliveries (−10 · n² at most).
             let gossipScore = await victim.transport.gossipScore(of: attacker.peerID)
             #expect(gossipScore < 0, "GossipSub score \(gossipScore)")
@@ -321,7 +328,7 @@ struct BadInputTests {
             let signed = TestReports.minted(epoch: self.epoch, seed: 51)
             try await gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: signed.encode())
             await victim.logs.wait(for: "rejected a gossip message", reason: "gossip_rule_broken")
-            #expect(abs(victim.transport.penaltyScore(of: attacker.peerID) - 25) < 0.5)
+            #expect(isDecayed(victim.transport.penaltyScore(of: attacker.peerID), from: 25))
             #expect(await !victim.admitter.contains(ReportID(signed)))
             running.cancel()
         } catch {
