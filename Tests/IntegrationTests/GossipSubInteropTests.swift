@@ -50,35 +50,36 @@ struct GossipSubInteropTests {
         let python = try Self.pythonPeer("py", topic: topic, noSign: noSign, signal: signal)
         defer { python.stop() }
         let swift = try await SwiftPubsubNode.start(topic: topic, noSign: noSign, signal: signal)
-        let (pythonPeer, pythonAddress) = try await Self.listening(python)
-        _ = try await swift.host.dial(try Multiaddr(parsing: pythonAddress))
+        try await withStopping([swift]) { () async throws in
+            let (pythonPeer, pythonAddress) = try await Self.listening(python)
+            _ = try await swift.host.dial(try Multiaddr(parsing: pythonAddress))
 
-        _ = try await python.first("peer_subscribed") { $0["peer_id"] as? String == swift.peer.description }
-        try await signal.waitUntil("the Swift node sees the py peer in \(topic)") {
-            await swift.service.peers(subscribedTo: topic).map(\.description) == [pythonPeer]
+            _ = try await python.first("peer_subscribed") { $0["peer_id"] as? String == swift.peer.description }
+            try await signal.waitUntil("the Swift node sees the py peer in \(topic)") {
+                await swift.service.peers(subscribedTo: topic).map(\.description) == [pythonPeer]
+            }
+
+            // py-libp2p sends its own messages to its mesh only (no flood publishing): wait for its heartbeat to graft us.
+            _ = try await python.first("mesh") { ($0["peers"] as? [String])?.contains(swift.peer.description) == true }
+            python.send(line: "from python")
+            try await signal.waitUntil("the Swift node receives the py message") { !swift.received.isEmpty }
+            let fromPython = try #require(swift.received.first)
+            #expect(fromPython.data == Array("from python".utf8))
+            #expect(fromPython.from?.description == (noSign ? nil : pythonPeer))
+            #expect(fromPython.propagationSource.description == pythonPeer)
+
+            try await swift.service.publish(topic: topic, data: Array("from swift".utf8))
+            let fromSwift = try await python.first("message") { $0["data"] as? String == "from swift" }
+            #expect(fromSwift["topic"] as? String == topic)
+            #expect(fromSwift["signed"] as? Bool == !noSign)
+            if noSign {
+                #expect(fromSwift["from"] is NSNull)
+            } else {
+                #expect(fromSwift["from"] as? String == swift.peer.description)
+            }
+            #expect(python.events("rejected").isEmpty)
+            #expect(swift.received.count == 1)
         }
-
-        // py-libp2p sends its own messages to its mesh only (no flood publishing): wait for its heartbeat to graft us.
-        _ = try await python.first("mesh") { ($0["peers"] as? [String])?.contains(swift.peer.description) == true }
-        python.send(line: "from python")
-        try await signal.waitUntil("the Swift node receives the py message") { !swift.received.isEmpty }
-        let fromPython = try #require(swift.received.first)
-        #expect(fromPython.data == Array("from python".utf8))
-        #expect(fromPython.from?.description == (noSign ? nil : pythonPeer))
-        #expect(fromPython.propagationSource.description == pythonPeer)
-
-        try await swift.service.publish(topic: topic, data: Array("from swift".utf8))
-        let fromSwift = try await python.first("message") { $0["data"] as? String == "from swift" }
-        #expect(fromSwift["topic"] as? String == topic)
-        #expect(fromSwift["signed"] as? Bool == !noSign)
-        if noSign {
-            #expect(fromSwift["from"] is NSNull)
-        } else {
-            #expect(fromSwift["from"] as? String == swift.peer.description)
-        }
-        #expect(python.events("rejected").isEmpty)
-        #expect(swift.received.count == 1)
-        await swift.stop()
     }
 
     @Test("Three py-libp2p peers and three Swift nodes: every message published anywhere reaches everyone once")
@@ -95,71 +96,70 @@ struct GossipSubInteropTests {
         for _ in 0..<3 {
             swifts.append(try await SwiftPubsubNode.start(topic: topic, signal: signal))
         }
-        var pythonPeers: [String] = []
-        // Every Swift node dials every py peer (a complete bipartite graph): py-to-py traffic crosses a Swift
-        // node and Swift-to-Swift traffic crosses a py peer.
-        for python in pythons {
-            let (peer, address) = try await Self.listening(python)
-            pythonPeers.append(peer)
-            for swift in swifts {
-                _ = try await swift.host.dial(try Multiaddr(parsing: address))
-            }
-        }
-        let swiftPeers = Set(swifts.map(\.peer.description))
-
-        try await signal.waitUntil("every node sees its three neighbours in the topic and in its mesh") {
-            for swift in swifts {
-                guard Set(await swift.service.meshPeers(of: topic).map(\.description)) == Set(pythonPeers) else {
-                    return false
-                }
-            }
+        try await withStopping(swifts) { () async throws in
+            var pythonPeers: [String] = []
+            // Every Swift node dials every py peer (a complete bipartite graph): py-to-py traffic crosses a Swift
+            // node and Swift-to-Swift traffic crosses a py peer.
             for python in pythons {
-                guard let mesh = python.events("mesh").last?["peers"] as? [String], Set(mesh) == swiftPeers else {
-                    return false
+                let (peer, address) = try await Self.listening(python)
+                pythonPeers.append(peer)
+                for swift in swifts {
+                    _ = try await swift.host.dial(try Multiaddr(parsing: address))
                 }
             }
-            return true
-        }
+            let swiftPeers = Set(swifts.map(\.peer.description))
 
-        var expected: Set<String> = []
-        for round in 0..<2 {
+            try await signal.waitUntil("every node sees its three neighbours in the topic and in its mesh") {
+                for swift in swifts {
+                    guard Set(await swift.service.meshPeers(of: topic).map(\.description)) == Set(pythonPeers) else {
+                        return false
+                    }
+                }
+                for python in pythons {
+                    guard let mesh = python.events("mesh").last?["peers"] as? [String], Set(mesh) == swiftPeers else {
+                        return false
+                    }
+                }
+                return true
+            }
+
+            var expected: Set<String> = []
+            for round in 0..<2 {
+                for (index, swift) in swifts.enumerated() {
+                    let text = "swift \(index) round \(round)"
+                    try await swift.service.publish(topic: topic, data: Array(text.utf8))
+                    expected.insert(text)
+                }
+                for (index, python) in pythons.enumerated() {
+                    let text = "py \(index) round \(round)"
+                    python.send(line: text)
+                    expected.insert(text)
+                }
+            }
+            let perNode = expected.count - 2
+            try await signal.waitUntil("every node receives the \(perNode) messages of the others") {
+                swifts.allSatisfy { $0.received.count >= perNode }
+                    && pythons.allSatisfy { $0.events("message").count >= perNode }
+            }
+            // A last message through every node, so that late duplicates of the others would be counted.
+            pythons[0].send(line: "marker")
+            try await signal.waitUntil("the marker arrives everywhere") {
+                swifts.allSatisfy { $0.received.contains { $0.data == Array("marker".utf8) } }
+                    && pythons.dropFirst().allSatisfy {
+                        $0.events("message").contains { $0["data"] as? String == "marker" }
+                    }
+            }
+
             for (index, swift) in swifts.enumerated() {
-                let text = "swift \(index) round \(round)"
-                try await swift.service.publish(topic: topic, data: Array(text.utf8))
-                expected.insert(text)
+                let texts = swift.received.map { String(decoding: $0.data, as: UTF8.self) }.filter { $0 != "marker" }
+                #expect(texts.count == perNode, "swift \(index) received \(texts.count)")
+                #expect(Set(texts) == expected.subtracting(["swift \(index) round 0", "swift \(index) round 1"]))
             }
             for (index, python) in pythons.enumerated() {
-                let text = "py \(index) round \(round)"
-                python.send(line: text)
-                expected.insert(text)
+                let texts = python.events("message").compactMap { $0["data"] as? String }.filter { $0 != "marker" }
+                #expect(texts.count == perNode, "py \(index) received \(texts.count)")
+                #expect(Set(texts) == expected.subtracting(["py \(index) round 0", "py \(index) round 1"]))
             }
-        }
-        let perNode = expected.count - 2
-        try await signal.waitUntil("every node receives the \(perNode) messages of the others") {
-            swifts.allSatisfy { $0.received.count >= perNode }
-                && pythons.allSatisfy { $0.events("message").count >= perNode }
-        }
-        // A last message through every node, so that late duplicates of the others would be counted.
-        pythons[0].send(line: "marker")
-        try await signal.waitUntil("the marker arrives everywhere") {
-            swifts.allSatisfy { $0.received.contains { $0.data == Array("marker".utf8) } }
-                && pythons.dropFirst().allSatisfy {
-                    $0.events("message").contains { $0["data"] as? String == "marker" }
-                }
-        }
-
-        for (index, swift) in swifts.enumerated() {
-            let texts = swift.received.map { String(decoding: $0.data, as: UTF8.self) }.filter { $0 != "marker" }
-            #expect(texts.count == perNode, "swift \(index) received \(texts.count)")
-            #expect(Set(texts) == expected.subtracting(["swift \(index) round 0", "swift \(index) round 1"]))
-        }
-        for (index, python) in pythons.enumerated() {
-            let texts = python.events("message").compactMap { $0["data"] as? String }.filter { $0 != "marker" }
-            #expect(texts.count == perNode, "py \(index) received \(texts.count)")
-            #expect(Set(texts) == expected.subtracting(["py \(index) round 0", "py \(index) round 1"]))
-        }
-        for swift in swifts {
-            await swift.stop()
         }
     }
 

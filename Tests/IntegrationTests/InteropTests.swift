@@ -54,6 +54,17 @@ func randomBytes(_ count: Int) -> [UInt8] {
     return Array(bytes.prefix(count))
 }
 
+/// A host configuration on loopback whose timeouts a starved 2-core CI machine cannot hit by accident (30 s to
+/// connect, to upgrade and to negotiate a stream, instead of 10 s).
+func loadTolerantConfiguration(listening: Bool = true) throws -> HostConfiguration {
+    HostConfiguration(
+        listenAddresses: listening ? [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")] : [],
+        dialTimeout: .seconds(30),
+        handshakeTimeout: .seconds(30),
+        streamNegotiationTimeout: .seconds(30)
+    )
+}
+
 /// Runs `body`, then shuts `host` down, also when `body` throws.
 @discardableResult
 func withShutdown<T>(of host: LibP2PHost, _ body: () async throws -> T) async throws -> T {
@@ -75,11 +86,13 @@ func nextEvent(
 )
     async throws -> HostEvent
 {
+    // `AsyncStream` ends the iteration when the task is cancelled (the test's time limit), so this never hangs.
     while let event = await iterator.next() {
         if filter(event) {
             return event
         }
     }
+    try Task.checkCancellation()
     throw IntegrationFailure(description: "the host's event stream ended before the expected event")
 }
 
@@ -92,27 +105,30 @@ struct InteropTests {
     }
 
     private func makeHost() throws -> LibP2PHost {
-        let host = try LibP2PHost(
-            identity: PrivateKey(),
-            configuration: HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
-        )
+        let host = try LibP2PHost(identity: PrivateKey(), configuration: loadTolerantConfiguration())
         addEchoHandler(to: host)
         return host
     }
 
     @Test(
         "We dial py-libp2p: connect, identify both ways, ping with RTT, 50 echo streams, clean close",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(2))
     )
     func weDialPython() async throws {
-        let python = try self.startPythonPeer(["--duration", "45"])
+        let python = try self.startPythonPeer(["--duration", "110"])
         defer { python.stop() }
         let listening = try await python.next("listening")
         let address = try Multiaddr(parsing: try #require((listening["addrs"] as? [any Sendable])?.first as? String))
-        let pythonPeer = try #require(address.peerID)
 
         let host = try self.makeHost()
         try await host.start()
+        try await withShutdown(of: host) { () async throws in
+            try await self.weDialPython(python: python, address: address, host: host)
+        }
+    }
+
+    private func weDialPython(python: Subprocess, address: Multiaddr, host: LibP2PHost) async throws {
+        let pythonPeer = try #require(address.peerID)
         var events = host.events.makeAsyncIterator()
         let peer = try await host.dial(address)
         #expect(peer == pythonPeer)
@@ -144,7 +160,7 @@ struct InteropTests {
 
         let rtts = try await host.ping(peer, count: 3)
         #expect(rtts.count == 3)
-        #expect(rtts.allSatisfy { $0 > .zero && $0 < .seconds(5) })
+        #expect(rtts.allSatisfy { $0 > .zero && $0 < .seconds(30) })
 
         let matched = try await runEchoStreams(host: host, peer: peer, count: 50, size: 16 * 1024)
         #expect(matched == 50)
@@ -157,7 +173,7 @@ struct InteropTests {
 
     @Test(
         "py-libp2p dials us: connect, identify both ways, ping, 50 echo streams, clean close",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(2))
     )
     func pythonDialsUs() async throws {
         let host = try self.makeHost()
@@ -172,7 +188,7 @@ struct InteropTests {
         let address = try #require(host.listenAddresses.first)
         let python = try self.startPythonPeer([
             "--dial", address.description, "--ping-count", "3", "--echo-streams", "50", "--echo-bytes", "16384",
-            "--duration", "40",
+            "--duration", "110",
         ])
         defer { python.stop() }
         let listening = try await python.next("listening")
@@ -198,7 +214,7 @@ struct InteropTests {
             let ping = try await python.next("ping")
             pings.append(try #require(ping["rtt_ms"] as? Double))
         }
-        #expect(pings.allSatisfy { $0 > 0 && $0 < 5000 })
+        #expect(pings.allSatisfy { $0 > 0 && $0 < 30_000 })
 
         let echo = try await python.next("echo")
         #expect(echo["streams"] as? Double == 50)

@@ -19,26 +19,43 @@ func loopbackMDNS(port: Int) -> MDNSConfiguration {
     MDNSConfiguration(port: port, interfaceAddress: "127.0.0.1", advertiseLoopback: true)
 }
 
-/// The first discovered peer that is `peer`; ends with an error if discovery ends first.
+/// The first discovered peer that is `peer`; ends with an error if discovery ends first (or the task is cancelled:
+/// the `AsyncStream` then ends the iteration).
 func firstDiscovery(of peer: PeerID, on discovery: MDNSDiscovery) async throws -> DiscoveredPeer {
     for await found in discovery.discovered where found.peerID == peer {
         return found
     }
+    try Task.checkCancellation()
     throw IntegrationFailure(description: "mDNS discovery ended before it found \(peer)")
+}
+
+/// Runs `body`, then stops `discoveries`, also when `body` throws.
+@discardableResult
+func withStopping<T>(_ discoveries: [MDNSDiscovery], _ body: () async throws -> T) async throws -> T {
+    let result: T
+    do {
+        result = try await body()
+    } catch {
+        for discovery in discoveries {
+            await discovery.stop()
+        }
+        throw error
+    }
+    for discovery in discoveries {
+        await discovery.stop()
+    }
+    return result
 }
 
 @Suite("mDNS discovery on loopback multicast", .tags(.integration), .serialized)
 struct MDNSDiscoveryTests {
     private func makeHost() throws -> LibP2PHost {
-        try LibP2PHost(
-            identity: PrivateKey(),
-            configuration: HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
-        )
+        try LibP2PHost(identity: PrivateKey(), configuration: loadTolerantConfiguration())
     }
 
     @Test(
         "Two of our nodes find each other over 224.0.0.251 on lo and connect at the advertised address",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(2))
     )
     func twoNodesFindEachOther() async throws {
         let port = try await freeUDPPort()
@@ -50,27 +67,27 @@ struct MDNSDiscoveryTests {
             try await withShutdown(of: second) { () async throws in
                 let discoveryA = try MDNSDiscovery(host: first, configuration: loopbackMDNS(port: port))
                 let discoveryB = try MDNSDiscovery(host: second, configuration: loopbackMDNS(port: port))
-                try await discoveryA.start()
-                try await discoveryB.start()
-                async let foundBySecond = firstDiscovery(of: first.peerID, on: discoveryB)
-                let foundByFirst = try await firstDiscovery(of: second.peerID, on: discoveryA)
-                let bySecond = try await foundBySecond
-                #expect(foundByFirst.addresses == second.listenAddresses)
-                #expect(bySecond.addresses == first.listenAddresses)
-                #expect(discoveryA.knownPeers.map(\.peerID).contains(second.peerID))
+                try await withStopping([discoveryA, discoveryB]) { () async throws in
+                    try await discoveryA.start()
+                    try await discoveryB.start()
+                    async let foundBySecond = firstDiscovery(of: first.peerID, on: discoveryB)
+                    let foundByFirst = try await firstDiscovery(of: second.peerID, on: discoveryA)
+                    let bySecond = try await foundBySecond
+                    #expect(foundByFirst.addresses == second.listenAddresses)
+                    #expect(bySecond.addresses == first.listenAddresses)
+                    #expect(discoveryA.knownPeers.map(\.peerID).contains(second.peerID))
 
-                let dialed = try await first.dial(try #require(foundByFirst.addresses.first))
-                #expect(dialed == second.peerID)
-                #expect(try await first.ping(dialed).count == 1)
-                await discoveryA.stop()
-                await discoveryB.stop()
+                    let dialed = try await first.dial(try #require(foundByFirst.addresses.first))
+                    #expect(dialed == second.peerID)
+                    #expect(try await first.ping(dialed).count == 1)
+                }
             }
         }
     }
 
     @Test(
         "No socket exists before start; after start the mDNS port is taken (shared only with SO_REUSEPORT)",
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(2))
     )
     func noSocketBeforeStart() async throws {
         let port = try await freeUDPPort()
@@ -80,13 +97,14 @@ struct MDNSDiscoveryTests {
         let exclusive = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "0.0.0.0", port: port).get()
         try await exclusive.close()
-        try await discovery.start()
-        await #expect(throws: (any Error).self) {
-            let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(host: "0.0.0.0", port: port).get()
-            try await channel.close()
+        try await withStopping([discovery]) { () async throws in
+            try await discovery.start()
+            await #expect(throws: (any Error).self) {
+                let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .bind(host: "0.0.0.0", port: port).get()
+                try await channel.close()
+            }
         }
-        await discovery.stop()
         // Closed again after stop.
         let again = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "0.0.0.0", port: port).get()
@@ -111,39 +129,41 @@ struct MDNSInteropTests {
         .timeLimit(.minutes(2))
     )
     func discoveryBothWays() async throws {
-        let host = try LibP2PHost(
-            identity: PrivateKey(),
-            configuration: HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
-        )
+        let host = try LibP2PHost(identity: PrivateKey(), configuration: loadTolerantConfiguration())
         try await host.start()
         try await withShutdown(of: host) { () async throws in
             let discovery = try MDNSDiscovery(host: host, configuration: loopbackMDNS(port: 5353))
-            try await discovery.start()
-            let script = try #require(
-                Bundle.module.url(forResource: "interop_mdns", withExtension: "py", subdirectory: "Interop")
-            )
-            let python = try Subprocess(
-                executable: try IntegrationPaths.interopPython(),
-                arguments: [script.path, "--dial", "\(host.peerID)", "--duration", "90"]
-            )
-            defer { python.stop() }
-            let listening = try await python.next("listening")
-            let pythonPeer = try PeerID(parsing: try #require(listening["peer_id"] as? String))
-            let pythonAddresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
-
-            let found = try await firstDiscovery(of: pythonPeer, on: discovery)
-            #expect(found.addresses.map(\.description).contains { pythonAddresses.contains($0) })
-            // The advertised address works: the upgrade authenticates the discovered peer ID. (py-libp2p dials us
-            // at the same time and may close one of the two connections, so nothing more is run on this one.)
-            let dialed = try await host.dial(try #require(found.addresses.first))
-            #expect(dialed == pythonPeer)
-
-            let theirs = try await python.next("mdns_discovered") { $0["peer_id"] as? String == "\(host.peerID)" }
-            let theirAddresses = try #require(theirs["addrs"] as? [any Sendable]).compactMap { $0 as? String }
-            let ours = host.listenAddresses.map { $0.removingPeerID().description }
-            #expect(theirAddresses.contains { ours.contains($0) })
-            _ = try await python.next("connected") { $0["peer_id"] as? String == "\(host.peerID)" }
-            await discovery.stop()
+            try await withStopping([discovery]) { () async throws in
+                try await self.discoveryBothWays(host: host, discovery: discovery)
+            }
         }
+    }
+
+    private func discoveryBothWays(host: LibP2PHost, discovery: MDNSDiscovery) async throws {
+        try await discovery.start()
+        let script = try #require(
+            Bundle.module.url(forResource: "interop_mdns", withExtension: "py", subdirectory: "Interop")
+        )
+        let python = try Subprocess(
+            executable: try IntegrationPaths.interopPython(),
+            arguments: [script.path, "--dial", "\(host.peerID)", "--duration", "90"]
+        )
+        defer { python.stop() }
+        let listening = try await python.next("listening")
+        let pythonPeer = try PeerID(parsing: try #require(listening["peer_id"] as? String))
+        let pythonAddresses = try #require(listening["addrs"] as? [any Sendable]).compactMap { $0 as? String }
+
+        let found = try await firstDiscovery(of: pythonPeer, on: discovery)
+        #expect(found.addresses.map(\.description).contains { pythonAddresses.contains($0) })
+        // The advertised address works: the upgrade authenticates the discovered peer ID. (py-libp2p dials us
+        // at the same time and may close one of the two connections, so nothing more is run on this one.)
+        let dialed = try await host.dial(try #require(found.addresses.first))
+        #expect(dialed == pythonPeer)
+
+        let theirs = try await python.next("mdns_discovered") { $0["peer_id"] as? String == "\(host.peerID)" }
+        let theirAddresses = try #require(theirs["addrs"] as? [any Sendable]).compactMap { $0 as? String }
+        let ours = host.listenAddresses.map { $0.removingPeerID().description }
+        #expect(theirAddresses.contains { ours.contains($0) })
+        _ = try await python.next("connected") { $0["peer_id"] as? String == "\(host.peerID)" }
     }
 }

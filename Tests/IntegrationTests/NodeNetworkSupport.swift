@@ -2,112 +2,36 @@ import Foundation
 import NodeRuntime
 import P2PCore
 import PrivacyCore
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One JSON line a node process printed, with the moment it arrived.
-struct NodeLine: Sendable {
-    /// The decoded object (numbers as `Double`, lists and objects nested).
-    var object: [String: any Sendable]
-    /// When the test read the line.
-    var at: ContinuousClock.Instant
-
-    /// The `event` field.
-    var event: String { self.object["event"] as? String ?? "" }
-}
-
 /// A `phantom-trail node` process (or any JSON-lines child) whose every stdout line is kept with its arrival time, so
 /// a test can wait on conditions over the whole history of many processes at once (through an ``InteropSignal``).
-///
-/// `@unchecked Sendable`: the `Process` is only used through thread-safe calls (`terminate`, `isRunning`,
-/// `waitUntilExit`, `processIdentifier`); the lines sit behind a `Mutex`.
-final class NodeProcess: @unchecked Sendable {
-    let name: String
-    let arguments: [String]
-    private let process: Process
-    private let signal: InteropSignal
-    private let output = Mutex<(lines: [NodeLine], ended: Bool, stderr: String)>(([], false, ""))
+/// A view of ``JSONLinesProcess`` that shows the JSON lines only.
+final class NodeProcess: Sendable {
+    private let process: JSONLinesProcess
+    /// The name used in failure messages.
+    var name: String { self.process.name }
+    /// The arguments the process was started with.
+    var arguments: [String] { self.process.arguments }
     /// When the process was started.
-    let started: ContinuousClock.Instant
+    var started: ContinuousClock.Instant { self.process.started }
 
     init(name: String, executable: URL, arguments: [String], signal: InteropSignal) throws {
-        self.name = name
-        self.arguments = arguments
-        self.signal = signal
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        self.process = process
-        self.started = ContinuousClock.now
-        let pending = Mutex(Data())
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self else { return }
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                self.output.withLock { $0.ended = true }
-                signal.notify()
-                return
-            }
-            let now = ContinuousClock.now
-            let lines: [NodeLine] = pending.withLock { buffer in
-                buffer.append(chunk)
-                var out: [NodeLine] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer = Data(buffer[buffer.index(after: newline)...])
-                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
-                        out.append(NodeLine(object: object.mapValues(Self.sendable), at: now))
-                    }
-                }
-                return out
-            }
-            self.output.withLock { $0.lines += lines }
-            signal.notify()
-        }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            self.output.withLock { state in
-                if state.stderr.utf8.count < 32 * 1024 {
-                    state.stderr += String(decoding: chunk, as: UTF8.self)
-                }
-            }
-        }
-        try process.run()
+        self.process = try JSONLinesProcess(name: name, executable: executable, arguments: arguments, signal: signal)
     }
 
-    private static func sendable(_ value: Any) -> any Sendable {
-        switch value {
-        case let text as String: return text
-        case let number as NSNumber: return number.doubleValue
-        case let list as [Any]: return list.map { sendable($0) }
-        case let object as [String: Any]: return object.mapValues { sendable($0) }
-        case is NSNull: return Optional<String>.none as any Sendable
-        default: return "\(value)"
-        }
-    }
-
-    /// Every line so far.
-    var lines: [NodeLine] { self.output.withLock { $0.lines } }
+    /// Every JSON line so far.
+    var lines: [NodeLine] { self.process.lines.filter(\.isJSON) }
     /// Every line so far whose event is `name`.
     func events(_ name: String) -> [NodeLine] { self.lines.filter { $0.event == name } }
-    var ended: Bool { self.output.withLock { $0.ended } }
-    var stderr: String { self.output.withLock { $0.stderr } }
+    var ended: Bool { self.process.ended }
+    var stderr: String { self.process.stderr }
     var isRunning: Bool { self.process.isRunning }
-    var pid: Int32 { self.process.processIdentifier }
+    var pid: Int32 { self.process.pid }
 
     /// Waits for the first `name` line that passes `filter`; fails early if the process ends without it.
     @discardableResult
@@ -116,17 +40,9 @@ final class NodeProcess: @unchecked Sendable {
         timeout: Duration = .seconds(60),
         where filter: (NodeLine) -> Bool = { _ in true }
     ) async throws -> NodeLine {
-        var found: NodeLine?
-        try await self.signal.waitUntil("\(self.name): \(name)", timeout: timeout) {
-            found = self.events(name).first(where: filter)
-            if found == nil, self.ended {
-                throw IntegrationFailure(
-                    description: "\(self.name) exited without \(name); stderr: \(self.stderr.suffix(1500))"
-                )
-            }
-            return found != nil
-        }
-        return try #require(found)
+        try await self.process.firstLine(describedAs: name, timeout: timeout) { line in
+            line.isJSON && line.event == name && filter(line)
+        }.line
     }
 
     /// The peer ID and first address of the `listening` line.
@@ -167,26 +83,13 @@ final class NodeProcess: @unchecked Sendable {
 
     /// Kills the process with `signal` (SIGKILL: no clean shutdown) and waits for it.
     func kill(_ signal: Int32 = SIGKILL) {
-        if self.process.isRunning {
-            Glibc.kill(self.process.processIdentifier, signal)
-        }
-        self.process.waitUntilExit()
+        self.process.kill(signal)
     }
 
-    /// SIGTERM, then waits; returns the exit status.
+    /// SIGTERM (SIGKILL after 10 s), then waits; returns the exit status.
     @discardableResult
     func stop() -> Int32 {
-        if self.process.isRunning {
-            self.process.terminate()
-        }
-        self.process.waitUntilExit()
-        return self.process.terminationStatus
-    }
-
-    deinit {
-        if self.process.isRunning {
-            self.process.terminate()
-        }
+        self.process.stop()
     }
 }
 
