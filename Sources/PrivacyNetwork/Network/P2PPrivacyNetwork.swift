@@ -453,8 +453,10 @@ public actor P2PPrivacyNetwork {
         }
     }
 
+    /// The newest epoch first: a joining node verifies the reports in this order and shows the current epoch's
+    /// statistics, so those arrive first (and fill the response when it is capped).
     private func syncResponse(epochs: [UInt32], limit: Int) -> [[UInt8]] {
-        self.pool.envelopes(epochs: Set(epochs).sorted(), limit: min(limit, self.configuration.syncLimit))
+        self.pool.envelopes(epochs: Set(epochs).sorted(by: >), limit: min(limit, self.configuration.syncLimit))
             .map { $0.encode() }
     }
 

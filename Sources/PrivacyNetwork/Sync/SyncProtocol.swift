@@ -166,9 +166,14 @@ public enum SyncProtocol {
         return await withTaskGroup(of: [(Int, ReportVerdict)].self) { group in
             for lane in 0..<width {
                 group.addTask {
-                    stride(from: lane, to: envelopes.count, by: width).map {
-                        ($0, validator.validate(envelopes[$0], currentEpoch: currentEpoch))
+                    var verdicts: [(Int, ReportVerdict)] = []
+                    for index in stride(from: lane, to: envelopes.count, by: width) {
+                        verdicts.append((index, validator.validate(envelopes[index], currentEpoch: currentEpoch)))
+                        // One scrypt call holds a thread of the shared pool: let the node's other tasks (admission,
+                        // events, GossipSub) run between them.
+                        await Task.yield()
                     }
+                    return verdicts
                 }
             }
             var verdicts = [ReportVerdict?](repeating: nil, count: envelopes.count)
