@@ -17,7 +17,8 @@ struct NodeCommand: AsyncParsableCommand {
             \(NodeDashboardOptions.defaultPort) unless --dashboard-port; --no-dashboard turns it off) and its URL \
             carries the per-install token. With --share the node sends two randomized wire reports per \
             epoch made from --report, at random moments; without it the node only listens. --epoch-length \
-            and --pow-difficulty make a labelled demo network whose reports the public network rejects. \
+            and --pow-difficulty make a labelled demo network whose reports the public network rejects; \
+            --display-minimum lowers its display threshold (two nodes: --display-minimum 2). \
             With --events jsonl every line is one JSON object: listening, peer_connected, \
             peer_disconnected, report_sent {"type"}, report_accepted {"type","epoch"}, stats \
             {"stats","comparison"}, error, not_joined, dashboard {"url","port"}, warning.
@@ -75,6 +76,15 @@ struct NodeCommand: AsyncParsableCommand {
     var powDifficulty: Int?
 
     @Option(
+        name: .customLong("display-minimum"),
+        help: """
+            Demo network: show a statistic once this many reports support it (1–50; the public network's 50 \
+            otherwise), so that a handful of nodes see figures.
+            """
+    )
+    var displayMinimum: Int?
+
+    @Option(
         name: .customLong("dashboard-port"),
         help:
             "The local dashboard's port (default: stored, else \(NodeDashboardOptions.defaultPort); 0: any free port)."
@@ -123,7 +133,24 @@ struct NodeCommand: AsyncParsableCommand {
         if self.share, self.report == nil {
             throw ValidationError("--share needs --report FILE: the reports are made from it")
         }
-        _ = try self.networkParameters()
+        let parameters = try self.networkParameters()
+        if let minimum = self.displayMinimum {
+            guard parameters.label != NetworkParameters.publicNetwork.label else {
+                throw ValidationError(
+                    "--display-minimum is for a demo network: add --epoch-length or --pow-difficulty"
+                )
+            }
+            guard (1...DisplayPolicy.standard.networkMinimum).contains(minimum) else {
+                throw ValidationError(
+                    "--display-minimum must be between 1 and \(DisplayPolicy.standard.networkMinimum), got \(minimum)"
+                )
+            }
+        }
+    }
+
+    /// The display policy: the standard one, or the demo network's lowered threshold.
+    var displayPolicy: DisplayPolicy {
+        self.displayMinimum.map { DisplayPolicy(subPopulationMinimum: $0, networkMinimum: $0) } ?? .standard
     }
 
     /// The network's parameters: the public network, or a demo network when either demo flag is given.
@@ -187,7 +214,8 @@ struct NodeCommand: AsyncParsableCommand {
             listenAddresses: try listen.map { try Multiaddr(parsing: $0) },
             bootstrap: try effective.node.bootstrapAddresses.map { try Multiaddr(parsing: $0) },
             mdns: effective.node.mdns,
-            report: report
+            report: report,
+            policy: self.displayPolicy
         )
     }
 
@@ -359,7 +387,7 @@ struct NodeEventPrinter: Sendable {
         case .shown(let average):
             text += String(format: ", average score %.1f", average.value)
         case .needsMoreReports(let have, let needed):
-            text += " (gathering data: \(have) of \(needed) reports)"
+            text += " (gathering data: \(have) of \(have + needed) score reports needed)"
         }
         if let comparison {
             text += "; your score \(comparison.userScore)"

@@ -1,5 +1,8 @@
 import Foundation
+import NIOCore
 import P2PCore
+import P2PHost
+import PrivacyNetwork
 import Testing
 
 @Suite("phantom-trail node processes", .tags(.integration), .serialized)
@@ -127,6 +130,95 @@ struct NodeProcessTests {
         #expect(back["peer_id"] as? String == secondID)
         #expect(second.stop() == 0)
         #expect(first.stop() == 0)
+    }
+
+    @Test(
+        "The README's two-terminal recipe: each node's statistics count both users and show the average",
+        .timeLimit(.minutes(3))
+    )
+    func readmeTwoTerminals() async throws {
+        let binary = try IntegrationPaths.cliBinary()
+        let data = try ScratchDirectory()
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/report.json").path
+        // README.md, "Two nodes that see each other", word for word; the test adds only the data directories and
+        // machine-readable events.
+        let recipe = [
+            "node", "--join", "--share", "--report", example, "--mdns", "--epoch-length", "60s", "--pow-difficulty",
+            "4", "--display-minimum", "2",
+        ]
+        let nodes = try ["a", "b"].map { name in
+            try Subprocess(
+                executable: binary,
+                arguments: recipe + ["--data-dir", data.path + "/" + name, "--events", "jsonl"]
+            )
+        }
+        defer {
+            for node in nodes { node.stop() }
+        }
+        for node in nodes {
+            let stats = try await node.next("stats") { line in
+                let stats = line["stats"] as? [String: any Sendable]
+                let average = stats?["averageScore"] as? [String: any Sendable]
+                return (stats?["connectedPeers"] as? Double) == 2 && average?["status"] as? String == "shown"
+            }
+            #expect(stats["comparison"] is [String: any Sendable])
+        }
+        for node in nodes {
+            #expect(node.stop() == 0)
+        }
+    }
+
+    @Test(
+        "A peer that keeps sending malformed stem messages is disconnected, and the node's events say so",
+        .timeLimit(.minutes(1))
+    )
+    func penalisedPeerShown() async throws {
+        let data = try ScratchDirectory()
+        let node = try Subprocess(
+            executable: try IntegrationPaths.cliBinary(),
+            arguments: [
+                "node", "--epoch-length", "60s", "--pow-difficulty", "2", "--events", "jsonl", "--join",
+                "--listen", "/ip4/127.0.0.1/tcp/0", "--data-dir", data.path, "--no-dashboard",
+            ]
+        )
+        defer { node.stop() }
+        let listening = try await node.next("listening")
+        let nodeID = try PeerID(parsing: try #require(listening["peer_id"] as? String))
+        let address = try #require((listening["addrs"] as? [any Sendable])?.compactMap { $0 as? String }.first)
+        let peer = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
+        )
+        try await peer.start()
+        defer { Task { await peer.shutdown() } }
+        _ = try await peer.dial(try Multiaddr(parsing: address))
+        _ = try await node.next("peer_connected") { $0["peer_id"] as? String == peer.peerID.description }
+        // Each 3-byte "envelope" is the wrong size (25 penalty points; the node disconnects at 100). A few more than
+        // four, since the score decays a little meanwhile; sending stops once the connection is gone.
+        for _ in 0..<8 {
+            do {
+                let stream = try await peer.newStream(to: nodeID, protocols: [PrivacyNetworkProtocol.stem])
+                var buffer = stream.allocator.buffer(capacity: 3)
+                buffer.writeBytes([1, 2, 3])
+                try await stream.write(buffer)
+                try await stream.closeWrite()
+                _ = try? await stream.readToEnd(maxBytes: 1024)
+                await stream.close()
+            } catch {
+                break
+            }
+        }
+        // (An earlier error line says the node's catch-up sync with this peer failed: a plain host serves no sync.)
+        let error = try await node.next("error") {
+            let message = $0["message"] as? String ?? ""
+            return message.contains(peer.peerID.description) && message.contains("repeated invalid messages")
+        }
+        let message = try #require(error["message"] as? String)
+        #expect(message.contains("repeated invalid messages"), "\(message)")
+        #expect(message.contains("wrong_size"), "the reason is named: \(message)")
+        _ = try await node.next("peer_disconnected") { $0["peer_id"] as? String == peer.peerID.description }
+        #expect(node.stop() == 0)
     }
 
     private static let report = """

@@ -30,7 +30,11 @@ private final class RecordingTransport: PrivacyNetworkTransport {
     func ping(_ peer: PeerID) async throws {}
     func relay(_ envelope: [UInt8]) async throws {}
     func publish(_ envelope: [UInt8]) async throws {}
-    func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] { [] }
+    func fetchReports(
+        from peer: PeerID,
+        epochs: [UInt32],
+        deliver: @escaping @Sendable ([VerifiedReport]) async -> Void
+    ) async throws {}
 
     func shutdown() async {
         self.continuation.withLock { $0 }?.finish()

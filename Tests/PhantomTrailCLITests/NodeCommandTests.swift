@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommunityInsights
 import Foundation
 import NodeRuntime
 import P2PCore
@@ -92,6 +93,35 @@ struct NodeCommandTests {
     )
     func badFlags(_ arguments: [String]) {
         #expect(throws: (any Error).self) { try PhantomTrail.parseAsRoot(arguments) }
+    }
+
+    @Test("--display-minimum lowers a demo network's display threshold, and only a demo network's")
+    func displayMinimum() throws {
+        let parsed = try PhantomTrail.parseAsRoot(["node", "--epoch-length", "60s", "--display-minimum", "2"])
+        let options = try #require(parsed as? NodeCommand).options()
+        #expect(options.policy.networkMinimum == 2 && options.policy.subPopulationMinimum == 2)
+        let standard = try #require(try PhantomTrail.parseAsRoot(["node", "--epoch-length", "60s"]) as? NodeCommand)
+        #expect(try standard.options().policy == .standard)
+        #expect(throws: (any Error).self) { try PhantomTrail.parseAsRoot(["node", "--display-minimum", "2"]) }
+        #expect(throws: (any Error).self) {
+            try PhantomTrail.parseAsRoot(["node", "--pow-difficulty", "2", "--display-minimum", "0"])
+        }
+        #expect(throws: (any Error).self) {
+            try PhantomTrail.parseAsRoot(["node", "--pow-difficulty", "2", "--display-minimum", "51"])
+        }
+    }
+
+    @Test("Readable statistics say how many score reports are needed in all")
+    func gatheringText() throws {
+        let line = NodeEventPrinter.text(
+            CommunityStats(
+                estimates: CommunityEstimates(reports: [], policy: .standard),
+                lastUpdated: Date(timeIntervalSince1970: 0),
+                epochProgress: 0.5
+            ),
+            nil
+        )
+        #expect(line.contains("gathering data: 0 of 50 score reports needed"), "\(line)")
     }
 
     @Test("Durations: seconds, minutes, hours, days, weeks")

@@ -93,6 +93,63 @@ private struct Victim {
     }
 }
 
+/// The setup every path shares: a victim, an attacker and a second peer (honest on the stem, the sync server), both
+/// dialled to the victim, and on request a GossipSub service on the attacker that has seen the victim subscribe to
+/// the report topic. ``run(gossip:_:)`` shuts everything down however the test ends.
+private struct BadInputFixture {
+    let victim: Victim
+    let victimID: PeerID
+    let attacker: LibP2PHost
+    let other: LibP2PHost
+    /// The attacker's GossipSub service (only with `gossip`).
+    let gossip: GossipSubService?
+
+    /// Runs `body` on a fresh fixture; `gossip` gives the attacker a GossipSub service with that configuration.
+    static func run(
+        gossip configuration: GossipSubServiceConfiguration? = nil,
+        _ body: (BadInputFixture) async throws -> Void
+    ) async throws {
+        let victim = try await Victim.start()
+        let attackerKey = PrivateKey()
+        let attacker = try await startHost(identity: attackerKey)
+        let other = try await startHost()
+        var running: Task<Void, Never>?
+        do {
+            var gossip: GossipSubService?
+            var gossipEvents: AsyncStream<GossipSubEvent>.AsyncIterator?
+            if let configuration {
+                let service = try GossipSubService(host: attacker, identity: attackerKey, configuration: configuration)
+                running = Task { try? await service.run() }
+                _ = await service.subscribe(PrivacyNetworkProtocol.reportTopic)
+                gossipEvents = service.events.makeAsyncIterator()
+                gossip = service
+            }
+            let victimID = try await attacker.dial(try await victim.address)
+            _ = try await other.dial(try await victim.address)
+            if let gossip {
+                // Publish only once the victim's subscription arrived (a flood publish reaches subscribed peers).
+                while await !gossip.peers(subscribedTo: PrivacyNetworkProtocol.reportTopic).contains(victimID) {
+                    guard await gossipEvents?.next() != nil else { break }
+                }
+            }
+            try await body(
+                BadInputFixture(victim: victim, victimID: victimID, attacker: attacker, other: other, gossip: gossip)
+            )
+        } catch {
+            running?.cancel()
+            await Self.shutdown(victim, attacker, other)
+            throw error
+        }
+        running?.cancel()
+        await Self.shutdown(victim, attacker, other)
+    }
+
+    private static func shutdown(_ victim: Victim, _ hosts: LibP2PHost...) async {
+        await victim.transport.shutdown()
+        for host in hosts { await host.shutdown() }
+    }
+}
+
 /// Starts a plain host on loopback with `identity`.
 private func startHost(identity: PrivateKey = PrivateKey()) async throws -> LibP2PHost {
     let host = try LibP2PHost(
@@ -136,12 +193,10 @@ struct BadInputTests {
 
     @Test("Stem: wrong size, malformed, too little work and wrong epoch are logged and add up to a block")
     func stem() async throws {
-        let victim = try await Victim.start()
-        let attacker = try await startHost()
-        let honest = try await startHost()
-        do {
-            let victimID = try await attacker.dial(try await victim.address)
-            _ = try await honest.dial(try await victim.address)
+        try await BadInputFixture.run { fixture in
+            let (victim, victimID, attacker, honest) = (
+                fixture.victim, fixture.victimID, fixture.attacker, fixture.other
+            )
 
             // A valid stem report first: the victim has no relay, so it fluffs it, admitting it.
             let valid = TestReports.minted(epoch: self.epoch, seed: 21)
@@ -179,25 +234,13 @@ struct BadInputTests {
             try await StemProtocol.send(next, to: victimID, on: honest)
             await victim.admitter.waitFor(ReportID(next))
             #expect(await victim.admitter.count == 2)
-        } catch {
-            await victim.transport.shutdown()
-            await attacker.shutdown()
-            await honest.shutdown()
-            throw error
         }
-        await victim.transport.shutdown()
-        await attacker.shutdown()
-        await honest.shutdown()
     }
 
     @Test("Sync: garbage and oversized requests, garbage and wrong-epoch responses are logged and penalised")
     func sync() async throws {
-        let victim = try await Victim.start()
-        let client = try await startHost()
-        let server = try await startHost()
-        do {
-            let victimID = try await client.dial(try await victim.address)
-            _ = try await server.dial(try await victim.address)
+        try await BadInputFixture.run { fixture in
+            let (victim, victimID, client, server) = (fixture.victim, fixture.victimID, fixture.attacker, fixture.other)
             let valid = TestReports.minted(epoch: self.epoch, seed: 31)
             #expect(await victim.admitter.admit(valid.encode()).verdict == .accept)
 
@@ -224,11 +267,14 @@ struct BadInputTests {
                 try? await stream.closeWrite()
                 await stream.close()
             }
-            let fetched = try await victim.transport.fetchReports(from: server.peerID, epochs: [self.epoch])
-            #expect(fetched.isEmpty)
+            let fetched = Mutex(0)
+            try await victim.transport.fetchReports(from: server.peerID, epochs: [self.epoch]) { batch in
+                fetched.withLock { $0 += batch.count }
+            }
+            #expect(fetched.withLock { $0 } == 0)
             await victim.logs.wait(for: "rejected a sync response message", reason: "wrong_epoch")
             await #expect(throws: PrivacyNetworkError.self) {
-                _ = try await victim.transport.fetchReports(from: server.peerID, epochs: [self.epoch])
+                try await victim.transport.fetchReports(from: server.peerID, epochs: [self.epoch]) { _ in }
             }
             await victim.logs.wait(for: "rejected a sync response message", reason: "malformed_message")
             #expect(isDecayed(victim.transport.penaltyScore(of: server.peerID), from: 35))
@@ -245,41 +291,17 @@ struct BadInputTests {
             )
             #expect(try SyncResponse(decoding: answer).envelopes == [valid.encode()])
             await newcomer.shutdown()
-        } catch {
-            await victim.transport.shutdown()
-            await client.shutdown()
-            await server.shutdown()
-            throw error
         }
-        await victim.transport.shutdown()
-        await client.shutdown()
-        await server.shutdown()
     }
 
     @Test("Gossip: invalid envelopes are rejected by the validator, logged, scored by GossipSub (P4) and by us")
     func gossip() async throws {
-        let victim = try await Victim.start()
-        let attackerKey = PrivateKey()
-        let attacker = try await startHost(identity: attackerKey)
-        do {
-            var configuration = GossipSubServiceConfiguration()
-            configuration.router.topics[PrivacyNetworkProtocol.reportTopic] = GossipSubTopicConfiguration(
-                signaturePolicy: .strictNoSign
-            )
-            let gossip = try GossipSubService(
-                host: attacker,
-                identity: attackerKey,
-                configuration: configuration
-            )
-            let running = Task { try? await gossip.run() }
-            let subscription = await gossip.subscribe(PrivacyNetworkProtocol.reportTopic)
-            _ = subscription
-            var gossipEvents = gossip.events.makeAsyncIterator()
-            let victimID = try await attacker.dial(try await victim.address)
-            // Publish only once the victim's subscription arrived (a flood publish reaches subscribed peers).
-            while await !gossip.peers(subscribedTo: PrivacyNetworkProtocol.reportTopic).contains(victimID) {
-                _ = await gossipEvents.next()
-            }
+        var configuration = GossipSubServiceConfiguration()
+        configuration.router.topics[PrivacyNetworkProtocol.reportTopic] = GossipSubTopicConfiguration(
+            signaturePolicy: .strictNoSign
+        )
+        try await BadInputFixture.run(gossip: configuration) { fixture in
+            let (victim, attacker, gossip) = (fixture.victim, fixture.attacker, try #require(fixture.gossip))
             let valid = TestReports.minted(epoch: self.epoch, seed: 41)
             try await gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: valid.encode())
             await victim.admitter.waitFor(ReportID(valid))
@@ -299,45 +321,20 @@ struct BadInputTests {
             #expect(gossipScore < 0, "GossipSub score \(gossipScore)")
             #expect(await victim.admitter.contains(ReportID(valid)))
             #expect(await victim.admitter.count == 1)
-            running.cancel()
-        } catch {
-            await victim.transport.shutdown()
-            await attacker.shutdown()
-            throw error
         }
-        await victim.transport.shutdown()
-        await attacker.shutdown()
     }
 
     @Test("Gossip: a signed message on the StrictNoSign topic is dropped before validation and penalised")
     func gossipRuleBroken() async throws {
-        let victim = try await Victim.start()
-        let attackerKey = PrivateKey()
-        let attacker = try await startHost(identity: attackerKey)
-        do {
-            // The default topic policy signs: from, seqno, signature and key are all present.
-            let gossip = try GossipSubService(host: attacker, identity: attackerKey)
-            let running = Task { try? await gossip.run() }
-            let subscription = await gossip.subscribe(PrivacyNetworkProtocol.reportTopic)
-            _ = subscription
-            var gossipEvents = gossip.events.makeAsyncIterator()
-            let victimID = try await attacker.dial(try await victim.address)
-            while await !gossip.peers(subscribedTo: PrivacyNetworkProtocol.reportTopic).contains(victimID) {
-                _ = await gossipEvents.next()
-            }
+        // The default topic policy signs: from, seqno, signature and key are all present.
+        try await BadInputFixture.run(gossip: GossipSubServiceConfiguration()) { fixture in
+            let (victim, attacker, gossip) = (fixture.victim, fixture.attacker, try #require(fixture.gossip))
             let signed = TestReports.minted(epoch: self.epoch, seed: 51)
             try await gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: signed.encode())
             await victim.logs.wait(for: "rejected a gossip message", reason: "gossip_rule_broken")
             #expect(isDecayed(victim.transport.penaltyScore(of: attacker.peerID), from: 25))
             #expect(await !victim.admitter.contains(ReportID(signed)))
-            running.cancel()
-        } catch {
-            await victim.transport.shutdown()
-            await attacker.shutdown()
-            throw error
         }
-        await victim.transport.shutdown()
-        await attacker.shutdown()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import P2PCore
+import PrivacyCore
 import PrivacyNetwork
 import Synchronization
 
@@ -17,6 +18,12 @@ final class MemoryHub: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The network whose reports the transports' sync fetches verify.
+    let parameters: NetworkParameters
+
+    init(parameters: NetworkParameters) {
+        self.parameters = parameters
+    }
 
     /// How many transports were ever created on this hub.
     var transportsCreated: Int { self.state.withLock { $0.created } }
@@ -127,10 +134,12 @@ final class MemoryTransport: PrivacyNetworkTransport {
     let localPeerID: PeerID
     private let hub: MemoryHub
     private let state = Mutex(State())
+    private let syncValidator: SharedReportValidator
 
     init(hub: MemoryHub, peerID: PeerID) {
         self.hub = hub
         self.localPeerID = peerID
+        self.syncValidator = SharedReportValidator(parameters: hub.parameters)
     }
 
     var isStarted: Bool { self.state.withLock { $0.callbacks != nil } }
@@ -194,9 +203,18 @@ final class MemoryTransport: PrivacyNetworkTransport {
         await self.hub.flood(envelope, from: self.localPeerID)
     }
 
-    func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] {
+    func fetchReports(
+        from peer: PeerID,
+        epochs: [UInt32],
+        deliver: @escaping @Sendable ([VerifiedReport]) async -> Void
+    ) async throws {
         guard let other = self.hub.transport(peer) else { throw MemoryHubError(message: "\(peer) is gone") }
-        return await other.serveSync(epochs: epochs)
+        guard let newest = epochs.max() else { return }
+        // Verified here, like the libp2p transport's sync fetch, before the network admits them.
+        let verified = await other.serveSync(epochs: epochs).compactMap {
+            self.syncValidator.validate($0, currentEpoch: newest).verifiedReport
+        }
+        if !verified.isEmpty { await deliver(verified) }
     }
 
     func shutdown() async {

@@ -91,7 +91,7 @@ private func waitFor(
 struct P2PPrivacyNetworkTests {
     @Test("Without joinPrivacyNetwork no transport is created, even when sharing is on")
     func notJoined() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let network = makeNetwork(hub: hub, time: time, settings: settings(join: false, share: true), seed: 1)
         let error = await #expect(throws: PrivacyNetworkError.self) { try await network.initializeNetwork() }
@@ -107,7 +107,7 @@ struct P2PPrivacyNetworkTests {
 
     @Test("Joined without sharing: the node receives reports but never relays or publishes its own")
     func listenOnly() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let sender = makeNetwork(hub: hub, time: time, settings: settings(join: true, share: true), seed: 2)
         try await sender.initializeNetwork()
@@ -146,7 +146,7 @@ struct P2PPrivacyNetworkTests {
 
     @Test("Turning sharing off cancels every report not yet sent, and none leaves afterwards")
     func sharingOffCancels() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let relay = makeNetwork(hub: hub, time: time, settings: settings(join: true, share: false), seed: 5)
         try await relay.initializeNetwork()
@@ -181,7 +181,7 @@ struct P2PPrivacyNetworkTests {
 
     @Test("Leaving the network closes the transport; joining again creates a new one")
     func leaveAndJoin() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let network = makeNetwork(hub: hub, time: time, settings: settings(join: true, share: false), seed: 8)
         try await network.initializeNetwork()
@@ -200,7 +200,7 @@ struct P2PPrivacyNetworkTests {
         var regionReports = 0
         for (index, user) in population.prefix(30).enumerated() {
             for regional in [false, true] {
-                let hub = MemoryHub()
+                let hub = MemoryHub(parameters: testParameters)
                 let time = TestTime(lastMinute)
                 let relay = makeNetwork(hub: hub, time: time, settings: settings(join: true, share: false), seed: 10)
                 try await relay.initializeNetwork()
@@ -233,7 +233,7 @@ struct P2PPrivacyNetworkTests {
 
     @Test("Reports flow author → stem → gossip into every node's statistics (7 nodes)")
     func sevenNodes() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let users = SyntheticPopulation(count: 7, seed: 20).users
         var networks: [P2PPrivacyNetwork] = []
@@ -281,7 +281,7 @@ struct P2PPrivacyNetworkTests {
 
     @Test("A node joining late catches up by sync from its first peers")
     func catchUp() async throws {
-        let hub = MemoryHub()
+        let hub = MemoryHub(parameters: testParameters)
         let time = TestTime(lastMinute)
         let users = SyntheticPopulation(count: 3, seed: 30).users
         let first = makeNetwork(hub: hub, time: time, settings: settings(join: true, share: true), seed: 31)
@@ -320,6 +320,8 @@ struct P2PPrivacyNetworkTests {
         }
         #expect(changed != nil)
         #expect(await late.admittedReports(in: testEpoch) == 4)
+        // The transport verified the synced reports' work; the network's actor ran no scrypt call for them.
+        #expect(await late.workVerificationsOnActor == 0)
         for network in [first, second, late] {
             await network.disconnectFromNetwork()
         }

@@ -2,6 +2,7 @@ import NIOCore
 import P2PCore
 import P2PHost
 import PrivacyCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -186,6 +187,36 @@ struct StemAndSyncHostTests {
                 currentEpoch: self.epoch
             )
             #expect(again.accepted.isEmpty && again.duplicates == 1)
+        }
+    }
+
+    @Test("A large sync response is handed over in verified batches, in the server's order, as they are verified")
+    func syncBatches() async throws {
+        try await self.withHosts(2) { hosts in
+            let (server, client) = (hosts[0], hosts[1])
+            _ = try await client.connect(inProcessTo: server)
+            let stored = (UInt64(1)...5).map { TestReports.minted(epoch: self.epoch, seed: 100 + $0) }
+            let bad = TestReports.unworked(epoch: self.epoch, seed: 9)
+            // The invalid one sits in the second batch: it is left out of it, and reported.
+            let served = Array(stored[0..<3]) + [bad] + Array(stored[3...])
+            server.setHandler(
+                protocol: PrivacyNetworkProtocol.sync,
+                handler: SyncProtocol.handler { _ in served }
+            )
+            let batches = Mutex<[[ReportEnvelope]]>([])
+            let result = try await SyncProtocol.fetchReports(
+                from: server.peerID,
+                on: client,
+                request: .catchUp(currentEpoch: self.epoch),
+                validator: SharedReportValidator(parameters: self.parameters),
+                currentEpoch: self.epoch,
+                batchSize: 2
+            ) { batch in
+                batches.withLock { $0.append(batch.map(\.envelope)) }
+            }
+            #expect(batches.withLock { $0 } == [[stored[0], stored[1]], [stored[2]], [stored[3], stored[4]]])
+            #expect(result.accepted.map(\.envelope) == stored)
+            #expect(result.rejections.count == 1)
         }
     }
 

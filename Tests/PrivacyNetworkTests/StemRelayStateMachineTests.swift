@@ -209,6 +209,38 @@ import Testing
         #expect(!machine.outboundCandidates.contains(gone))
     }
 
+    @Test(
+        "When the own reports' relay disconnects, the next own report of the epoch goes to another relay",
+        arguments: [[1, 2, 3, 4], [1, 2]]
+    )
+    func ownRelayReplaced(peers: [Int]) throws {
+        var (machine, rng) = try self.relayingMachine(peers: peers)
+        let epochRelays = Set(machine.relays)
+        let (first, firstID) = self.report(1)
+        _ = machine.ownReport(first, id: firstID, now: self.start, using: &rng)
+        let gone = try #require(machine.ownRoute)
+        _ = machine.peerDisconnected(gone, now: self.start + .seconds(1), using: &rng)
+        // Still the same stem epoch: only the lost relay is replaced (by a spare outbound peer, if any).
+        #expect(machine.relays.count == min(2, peers.count - 1))
+        #expect(!machine.relays.contains(gone))
+        #expect(Set(machine.relays).subtracting([gone]).isSuperset(of: epochRelays.subtracting([gone])))
+        let (second, secondID) = self.report(2)
+        let actions = machine.ownReport(second, id: secondID, now: self.start + .seconds(2), using: &rng)
+        let sentTo = actions.compactMap { action -> Int? in
+            guard case .sendStem(let envelope, let id, let relay) = action, envelope == second, id == secondID else {
+                return nil
+            }
+            return relay
+        }
+        #expect(sentTo.count == 1)
+        let next = try #require(sentTo.first)
+        #expect(next != gone)
+        #expect(machine.relays.contains(next))
+        #expect(machine.ownRoute == next)
+        // The first report stays held under its embargo (its send to the lost relay is left to it).
+        #expect(machine.heldCount == 2)
+    }
+
     @Test("A relayed report goes to the other relay rather than back to its sender")
     func noSendBack() throws {
         var (machine, rng) = try self.relayingMachine(peers: [1, 2])

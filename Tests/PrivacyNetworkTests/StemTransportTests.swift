@@ -55,6 +55,7 @@ private func startTransports(
     _ count: Int,
     stem: StemRelayConfiguration,
     clock: TriggerClock,
+    logger: Logger = Logger(label: "stem-test"),
     rng: (Int) -> UInt64
 ) async throws -> (
     transports: [LibP2PPrivacyTransport], logs: [AdmissionLog], events: [AsyncStream<PrivacyTransportEvent>]
@@ -71,7 +72,7 @@ private func startTransports(
                 mdns: false,
                 parameters: TestReports.parameters
             ),
-            logger: Logger(label: "stem-test"),
+            logger: logger,
             stem: stem,
             clock: clock,
             rng: ConstantRandom(word: rng(index))
@@ -210,5 +211,56 @@ struct StemTransportTests {
             throw error
         }
         for transport in transports { await transport.shutdown() }
+    }
+
+    @Test("An own report that gossip already carries when its embargo fires is not an error and not published again")
+    func lateOwnFluffIsQuiet() async throws {
+        let clock = TriggerClock()
+        let capture = LogCapture()
+        let stem = try StemRelayConfiguration(fluffProbability: 0.1, relayCount: 2)
+        let (transports, logs, events) = try await startTransports(
+            2,
+            stem: stem,
+            clock: clock,
+            logger: capture.logger(label: "stem-test")
+        ) { _ in UInt64.max / 2 }
+        let (author, listener) = (transports[0], transports[1])
+        do {
+            // The listener dials the author: an inbound peer is never a relay, so the author's report is held.
+            let address = try #require(await author.listenAddresses().first)
+            #expect(try await listener.dial(address) == author.localPeerID)
+            #expect(await author.waitForReportTopic { !$0.subscribed.isEmpty })
+            let epoch = try TestReports.parameters.schedule.epoch(containing: Date())
+            let envelope = TestReports.minted(epoch: epoch, seed: 12)
+            let id = ReportID(envelope)
+            // The report is in gossip already (as when a stem hop timed out after the relay had fluffed it), but the
+            // stem relay does not know: its embargo still runs.
+            try await author.publish(envelope.encode())
+            await waitUntilAdmitted(id, by: logs[1])
+            try await author.relay(envelope.encode())
+            #expect(author.stemHeldCount == 1)
+            var sleepers = clock.sleepers.makeAsyncIterator()
+            while author.stemCounters?.embargoesFired != 1 {
+                guard await sleepers.next() != nil else { break }
+                clock.advance(by: .seconds(3600))
+            }
+            // The embargo's fluff finds the report already in gossip: counted, not logged as a failure.
+            #expect(await author.waitForReportTopic { $0.queuedFluffs == 0 })
+            while author.fluffsAlreadyInGossip == 0 {
+                await Task.yield()
+            }
+            #expect(author.fluffsAlreadyInGossip == 1)
+            #expect(capture.matching("report fluff not published").isEmpty)
+            #expect(logs[1].first(id).from == author.localPeerID)
+        } catch {
+            for transport in transports { await transport.shutdown() }
+            throw error
+        }
+        for transport in transports { await transport.shutdown() }
+        var errors: [String] = []
+        for await event in events[0] {
+            if case .error(let message) = event { errors.append(message) }
+        }
+        #expect(errors.isEmpty)
     }
 }

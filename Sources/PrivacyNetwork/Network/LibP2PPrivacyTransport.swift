@@ -61,6 +61,9 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         var tasks: [Task<Void, Never>] = []
         var mdns: MDNSDiscovery?
         var roundTrips: [PeerID: Duration] = [:]
+        /// Fluffs not published because gossip had brought the report already (for example our own report whose
+        /// stem hop timed out after the relay had fluffed it).
+        var fluffsAlreadyInGossip = 0
     }
 
     /// Our peer ID for this session.
@@ -68,6 +71,8 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
     private let host: LibP2PHost
     private let gossip: GossipSubService
     private let stemValidator: SharedReportValidator
+    /// Verifies gossip messages' work on GossipSub's validation tasks, off the network's actor.
+    private let gossipValidator: SharedReportValidator
     /// Shared by every catch-up fetch, so that a report several peers return has its work verified once.
     private let syncValidator: SharedReportValidator
     private let topicPeers = ReportTopicPeers()
@@ -117,6 +122,7 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             logger: logger
         )
         self.stemValidator = SharedReportValidator(parameters: options.parameters)
+        self.gossipValidator = SharedReportValidator(parameters: options.parameters)
         self.syncValidator = SharedReportValidator(parameters: options.parameters)
         self.stemConfiguration =
             stem ?? StemRelayConfiguration.scaled(toEpochLengthSeconds: options.parameters.schedule.lengthSeconds)
@@ -138,6 +144,10 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
 
     /// What the stem relay did so far (nil before ``start(_:)``).
     var stemCounters: StemRelayDriver.Counters? { self.state.withLock { $0.stem }?.counters }
+
+    /// How many fluffs were not published because gossip already carried the report (for example our own report
+    /// whose stem hop timed out after the relay had fluffed it): expected, and not an error.
+    var fluffsAlreadyInGossip: Int { self.state.withLock { $0.fluffsAlreadyInGossip } }
 
     /// Whether this node is a diffuser in the current stem epoch.
     var isStemDiffuser: Bool { self.state.withLock { $0.stem }?.isDiffuser ?? false }
@@ -266,9 +276,20 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                         throw error
                     }
                 },
-                fluff: { [weak self] envelope, isOwn in
-                    // A relay's fluff is a report the network has not admitted yet (it came on the stem).
-                    if !isOwn, await callbacks.admit(envelope.encode(), nil) == .reject { return }
+                fluff: { [weak self, gossipValidator = self.gossipValidator] envelope, isOwn in
+                    // Our own report back from gossip already (a stem hop timed out, but the relay got it and
+                    // fluffed it): nothing to publish, and nothing went wrong.
+                    if isOwn, gossipValidator.hasAccepted(ReportID(envelope)) {
+                        self?.state.withLock { $0.fluffsAlreadyInGossip += 1 }
+                        logger.trace("stem: own report already in gossip, not published again")
+                        return
+                    }
+                    // A relay's fluff is a report the network has not admitted yet (it came on the stem, whose
+                    // handler verified its work).
+                    if !isOwn {
+                        let report = VerifiedReport(envelope: envelope, id: ReportID(envelope))
+                        if await callbacks.admitVerified(report, nil).verdict == .reject { return }
+                    }
                     // Queued, then released at once if the topic has a subscribed peer (else when one subscribes).
                     if self?.topicPeers.enqueue(envelope) != nil {
                         logger.debug("stem: fluff queue full, the oldest waiting fluff was dropped")
@@ -278,14 +299,31 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             )
         )
         self.state.withLock { $0.stem = stem }
+        let schedule = self.options.parameters.schedule
+        let gossipValidator = self.gossipValidator
         gossip.setValidator(topic: topic) { [weak self] message in
-            let result = await callbacks.admitExplained(message.data, message.propagationSource)
+            // Someone fluffed it: the stem embargo of this report stops now, before the work check (GossipSub has
+            // marked it seen, so our own fluff of it could only be refused as a duplicate). Same id, same bytes: a
+            // report we hold is valid, and an invalid one is never held.
+            let id = ReportID(data: message.data)
+            await stem.seenInGossip(id)
+            // The work is verified here, on GossipSub's validation task; the network admits the verified report.
+            let result: AdmissionResult
+            switch gossipValidator.validate(message.data, currentEpoch: (try? schedule.epoch(containing: Date())) ?? 0)
+            {
+            case .accept(let envelope, _):
+                result = await callbacks.admitVerified(
+                    VerifiedReport(envelope: envelope, id: id),
+                    message.propagationSource
+                )
+            case .ignore:
+                result = AdmissionResult(verdict: .ignore)
+            case .reject(let reason):
+                result = AdmissionResult(verdict: .reject, rejection: reason)
+            }
             if result.verdict == .reject {
                 // GossipSub penalises the forwarder too (P₄).
                 self?.penalize(message.propagationSource, .invalidReport(result.rejection), path: "gossip")
-            } else {
-                // Someone fluffed it: the stem embargo of this report stops.
-                await stem.seenInGossip(ReportID(data: message.data))
             }
             switch result.verdict {
             case .accept: return .accept
@@ -295,7 +333,6 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         }
         // The stem relay: a valid stem message goes to the Dandelion++ machine, which forwards it on the stem or
         // fluffs it (diffuser, or no relay), and holds it under embargo meanwhile.
-        let schedule = self.options.parameters.schedule
         self.host.setHandler(
             protocol: PrivacyNetworkProtocol.stem,
             handler: StemProtocol.handler(
@@ -409,9 +446,12 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         for envelope in released where envelope.epoch + 1 >= current {
             do {
                 try await self.gossip.publish(topic: topic, data: envelope.encode())
+            } catch let error as GossipSubError where error.code == .duplicateMessage {
+                // Gossip brought it here first (a relay fluffed it while we waited): it is out, which is the point.
+                self.state.withLock { $0.fluffsAlreadyInGossip += 1 }
             } catch {
-                // Already seen (it came back by gossip meanwhile), or too large: nothing to retry.
-                self.logger.trace("report fluff not published", metadata: ["p2p.error": "\(error)"])
+                // Too large, or the service stopped: nothing to retry.
+                self.logger.debug("report fluff not published", metadata: ["p2p.error": "\(error)"])
             }
         }
     }
@@ -519,8 +559,12 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         try await self.gossip.publish(topic: PrivacyNetworkProtocol.reportTopic, data: envelope)
     }
 
-    public func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]] {
-        guard let newest = epochs.max() else { return [] }
+    public func fetchReports(
+        from peer: PeerID,
+        epochs: [UInt32],
+        deliver: @escaping @Sendable ([VerifiedReport]) async -> Void
+    ) async throws {
+        guard let newest = epochs.max() else { return }
         // One validator for all fetches: a report that an earlier (or concurrent) fetch already returned is a
         // duplicate here and costs no second proof-of-work check; the network still admits every returned envelope
         // (its own dedup and epoch window).
@@ -533,7 +577,8 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                 request: request,
                 validator: self.syncValidator,
                 currentEpoch: newest,
-                clock: self.clock
+                clock: self.clock,
+                deliver: deliver
             )
         } catch {
             // A garbage or oversized response, or one too slow, is the peer's; a stream that failed is not.
@@ -545,7 +590,6 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         for rejection in result.rejections {
             self.penalize(peer, .invalidReport(rejection), path: "sync response")
         }
-        return result.accepted.map { $0.envelope.encode() }
     }
 
     public func shutdown() async {

@@ -303,6 +303,10 @@ public actor P2PPrivacyNetwork {
         }
     }
 
+    /// How many proof-of-work checks ran on this actor (only for envelopes handed over unverified; catch-up sync and
+    /// gossip arrive verified by the transport).
+    var workVerificationsOnActor: Int { self.validator.workVerifications }
+
     /// Waits for every proof of work running now (tests).
     func waitForMints() async {
         while let (_, task) = self.mints.first {
@@ -411,22 +415,7 @@ public actor P2PPrivacyNetwork {
         if let peer { self.discovery.peerSeen(peer, now: self.now()) }
         switch self.validator.validate(bytes, currentEpoch: epoch) {
         case .accept(let envelope, let id):
-            switch self.pool.insert(envelope, id: id, currentEpoch: epoch) {
-            case .inserted:
-                self.statisticsDirty = true
-                self.eventContinuation.yield(.reportAccepted(envelope.report.type, epoch: envelope.epoch))
-                return AdmissionResult(verdict: .accept)
-            case .duplicate:
-                return AdmissionResult(verdict: .ignore)
-            case .wrongEpoch:
-                return AdmissionResult(
-                    verdict: .reject,
-                    rejection: .wrongEpoch(epoch: envelope.epoch, current: epoch)
-                )
-            case .full:
-                // Our memory limit, not the sender's fault: dropped without a penalty.
-                return AdmissionResult(verdict: .ignore)
-            }
+            return self.insert(envelope, id: id, currentEpoch: epoch)
         case .ignore:
             return AdmissionResult(verdict: .ignore)
         case .reject(let reason):
@@ -434,8 +423,40 @@ public actor P2PPrivacyNetwork {
         }
     }
 
+    /// Admits a report whose work the transport verified: only the epoch window and duplicates are checked here, so
+    /// no scrypt call runs on the actor.
+    func admitVerified(_ report: VerifiedReport, from peer: PeerID?) -> AdmissionResult {
+        guard let epoch = self.currentEpoch else { return AdmissionResult(verdict: .ignore) }
+        if let peer { self.discovery.peerSeen(peer, now: self.now()) }
+        let reportEpoch = report.envelope.epoch
+        guard reportEpoch == epoch || (epoch > 0 && reportEpoch == epoch - 1) else {
+            return AdmissionResult(verdict: .reject, rejection: .wrongEpoch(epoch: reportEpoch, current: epoch))
+        }
+        // Bytes of the same report arriving later are a duplicate, not new work to verify.
+        self.validator.markAccepted(report.id)
+        return self.insert(report.envelope, id: report.id, currentEpoch: epoch)
+    }
+
+    private func insert(_ envelope: ReportEnvelope, id: ReportID, currentEpoch epoch: UInt32) -> AdmissionResult {
+        switch self.pool.insert(envelope, id: id, currentEpoch: epoch) {
+        case .inserted:
+            self.statisticsDirty = true
+            self.eventContinuation.yield(.reportAccepted(envelope.report.type, epoch: envelope.epoch))
+            return AdmissionResult(verdict: .accept)
+        case .duplicate:
+            return AdmissionResult(verdict: .ignore)
+        case .wrongEpoch:
+            return AdmissionResult(verdict: .reject, rejection: .wrongEpoch(epoch: envelope.epoch, current: epoch))
+        case .full:
+            // Our memory limit, not the sender's fault: dropped without a penalty.
+            return AdmissionResult(verdict: .ignore)
+        }
+    }
+
+    /// The newest epoch first: a joining node verifies the reports in this order and shows the current epoch's
+    /// statistics, so those arrive first (and fill the response when it is capped).
     private func syncResponse(epochs: [UInt32], limit: Int) -> [[UInt8]] {
-        self.pool.envelopes(epochs: Set(epochs).sorted(), limit: min(limit, self.configuration.syncLimit))
+        self.pool.envelopes(epochs: Set(epochs).sorted(by: >), limit: min(limit, self.configuration.syncLimit))
             .map { $0.encode() }
     }
 
@@ -480,6 +501,9 @@ public actor P2PPrivacyNetwork {
             admitExplained: { [weak self] bytes, peer in
                 await self?.admitExplained(bytes, from: peer) ?? AdmissionResult(verdict: .ignore)
             },
+            admitVerified: { [weak self] report, peer in
+                await self?.admitVerified(report, from: peer) ?? AdmissionResult(verdict: .ignore)
+            },
             syncResponse: { [weak self] epochs, limit in await self?.syncResponse(epochs: epochs, limit: limit) ?? [] }
         )
     }
@@ -511,19 +535,25 @@ public actor P2PPrivacyNetwork {
 
     private func sync(with peer: PeerID, epochs: [UInt32]) async {
         guard let transport = self.transport else { return }
-        let envelopes: [[UInt8]]
         do {
-            envelopes = try await transport.fetchReports(from: peer, epochs: epochs)
+            // The transport verifies the envelopes' work off this actor and hands them over in batches; each batch
+            // is admitted at once and the statistics follow it, so they grow during a long catch-up.
+            try await transport.fetchReports(from: peer, epochs: epochs) { [weak self] batch in
+                await self?.admitSynced(batch, from: peer)
+            }
         } catch {
             self.eventContinuation.yield(.error("catch-up sync with \(peer) failed: \(error)"))
-            return
         }
+    }
+
+    /// Admits one batch of verified catch-up reports and publishes the statistics if they changed.
+    private func admitSynced(_ batch: [VerifiedReport], from peer: PeerID) {
         var rejected = 0
-        for bytes in envelopes where self.admit(bytes, from: peer) == .reject {
+        for report in batch where self.admitVerified(report, from: peer).verdict == .reject {
             rejected += 1
         }
         if rejected > 0 {
-            self.eventContinuation.yield(.error("\(peer) sent \(rejected) invalid reports in sync"))
+            self.eventContinuation.yield(.error("\(peer) sent \(rejected) reports of an epoch no longer kept in sync"))
         }
         if self.statisticsDirty {
             self.statisticsDirty = false

@@ -1,4 +1,5 @@
 public import P2PCore
+import PrivacyCore
 
 /// What ``P2PPrivacyNetwork`` needs from the libp2p stack: a seam, so the actor's rules are tested over an
 /// in-memory network, and the production transport composes the host, GossipSub, the stem relay and sync.
@@ -31,9 +32,15 @@ public protocol PrivacyNetworkTransport: Sendable {
     /// Publishes an envelope on the report topic (gossip).
     func publish(_ envelope: [UInt8]) async throws
 
-    /// Asks `peer` for the envelopes of `epochs` (catch-up sync); every returned envelope still goes
-    /// through admission.
-    func fetchReports(from peer: PeerID, epochs: [UInt32]) async throws -> [[UInt8]]
+    /// Asks `peer` for the envelopes of `epochs` (catch-up sync), verifies every returned envelope like a gossip
+    /// message (proof of work included, off the network's actor) and hands the valid ones to `deliver` in batches
+    /// as they are verified, so that the statistics grow during a long catch-up. Returns once every batch was
+    /// delivered; the network still admits each report (its epoch window and duplicates).
+    func fetchReports(
+        from peer: PeerID,
+        epochs: [UInt32],
+        deliver: @escaping @Sendable ([VerifiedReport]) async -> Void
+    ) async throws
 
     /// Closes everything. The transport cannot be started again.
     func shutdown() async
@@ -55,26 +62,34 @@ public struct PrivacyTransportCallbacks: Sendable {
     /// The same decision with the reason of a rejection (the transport logs it and weighs the sender's penalty
     /// by it).
     public var admitExplained: @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionResult
+    /// Decides on an envelope whose proof of work the transport already verified (``VerifiedReport``): only the
+    /// cheap checks remain, so no scrypt call runs on the network's actor.
+    public var admitVerified: @Sendable (_ report: VerifiedReport, _ from: PeerID?) async -> AdmissionResult
     /// The envelopes this node answers a sync request for `epochs` with (at most `limit`).
     public var syncResponse: @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
 
-    /// Callbacks whose rejections carry no reason.
+    /// Callbacks whose rejections carry no reason (a verified report is admitted like its bytes).
     public init(
         admit: @escaping @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionVerdict,
         syncResponse: @escaping @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
     ) {
         self.admit = admit
         self.admitExplained = { envelope, from in AdmissionResult(verdict: await admit(envelope, from)) }
+        self.admitVerified = { report, from in AdmissionResult(verdict: await admit(report.envelope.encode(), from)) }
         self.syncResponse = syncResponse
     }
 
-    /// Callbacks whose rejections say why.
+    /// Callbacks whose rejections say why; a verified report is admitted like its bytes unless `admitVerified` is
+    /// given.
     public init(
         admitExplained: @escaping @Sendable (_ envelope: [UInt8], _ from: PeerID?) async -> AdmissionResult,
+        admitVerified: (@Sendable (_ report: VerifiedReport, _ from: PeerID?) async -> AdmissionResult)? = nil,
         syncResponse: @escaping @Sendable (_ epochs: [UInt32], _ limit: Int) async -> [[UInt8]]
     ) {
         self.admit = { envelope, from in await admitExplained(envelope, from).verdict }
         self.admitExplained = admitExplained
+        self.admitVerified =
+            admitVerified ?? { report, from in await admitExplained(report.envelope.encode(), from) }
         self.syncResponse = syncResponse
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 public import P2PCore
 public import P2PHost
@@ -71,8 +72,15 @@ public enum SyncProtocol {
         }
     }
 
+    /// How many envelopes a fetch verifies before it hands them on (see `deliver`).
+    public static let defaultBatchSize = 64
+
     /// Asks `peer` for reports and validates every envelope it returns with `validator` (use one dedicated to
     /// sync, or the gossip one). Envelopes of epochs that were not asked for are rejected as wrong epoch.
+    ///
+    /// Verification (one scrypt call per new envelope) runs on the calling task and its children, `batchSize`
+    /// envelopes at a time spread over the machine's cores; after each batch its valid reports go to `deliver`, so a
+    /// caller can show statistics before a large response is fully verified. The result lists them all again.
     /// - Throws: ``PrivacyNetworkError``: ``PrivacyNetworkError/Code/malformedMessage`` or
     ///   ``PrivacyNetworkError/Code/messageTooLarge`` when the response is not a valid frame (penalise the peer),
     ///   ``PrivacyNetworkError/Code/timedOut``, ``PrivacyNetworkError/Code/streamFailed``.
@@ -83,7 +91,9 @@ public enum SyncProtocol {
         validator: SharedReportValidator,
         currentEpoch: UInt32,
         timeout: Duration = Self.defaultTimeout,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        batchSize: Int = Self.defaultBatchSize,
+        deliver: (@Sendable ([VerifiedReport]) async -> Void)? = nil
     ) async throws(PrivacyNetworkError) -> SyncFetchResult {
         let stream: P2PStream
         do {
@@ -117,19 +127,61 @@ public enum SyncProtocol {
             )
         }
         var result = SyncFetchResult()
-        for bytes in response.envelopes {
-            switch validator.validate(bytes, currentEpoch: currentEpoch) {
-            case .accept(let envelope, let id) where request.epochs.contains(envelope.epoch):
-                result.accepted.append(SyncFetchResult.Report(envelope: envelope, id: id))
-            case .accept(let envelope, _):
-                result.rejections.append(.wrongEpoch(epoch: envelope.epoch, current: currentEpoch))
-            case .ignore:
-                result.duplicates += 1
-            case .reject(let reason):
-                result.rejections.append(reason)
+        var start = response.envelopes.startIndex
+        while start < response.envelopes.endIndex {
+            let end = min(start + max(1, batchSize), response.envelopes.endIndex)
+            let verdicts = await Self.validate(Array(response.envelopes[start..<end]), validator, currentEpoch)
+            start = end
+            var batch: [VerifiedReport] = []
+            for verdict in verdicts {
+                switch verdict {
+                case .accept(let envelope, let id) where request.epochs.contains(envelope.epoch):
+                    batch.append(VerifiedReport(envelope: envelope, id: id))
+                case .accept(let envelope, _):
+                    result.rejections.append(.wrongEpoch(epoch: envelope.epoch, current: currentEpoch))
+                case .ignore:
+                    result.duplicates += 1
+                case .reject(let reason):
+                    result.rejections.append(reason)
+                }
+            }
+            result.accepted += batch
+            if let deliver, !batch.isEmpty {
+                await deliver(batch)
             }
         }
         return result
+    }
+
+    /// Validates `envelopes` in parallel over the machine's cores (scrypt is the cost), keeping their order.
+    private static func validate(
+        _ envelopes: [[UInt8]],
+        _ validator: SharedReportValidator,
+        _ currentEpoch: UInt32
+    ) async -> [ReportVerdict] {
+        let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count))
+        guard width > 1 else {
+            return envelopes.map { validator.validate($0, currentEpoch: currentEpoch) }
+        }
+        return await withTaskGroup(of: [(Int, ReportVerdict)].self) { group in
+            for lane in 0..<width {
+                group.addTask {
+                    var verdicts: [(Int, ReportVerdict)] = []
+                    for index in stride(from: lane, to: envelopes.count, by: width) {
+                        verdicts.append((index, validator.validate(envelopes[index], currentEpoch: currentEpoch)))
+                        // One scrypt call holds a thread of the shared pool: let the node's other tasks (admission,
+                        // events, GossipSub) run between them.
+                        await Task.yield()
+                    }
+                    return verdicts
+                }
+            }
+            var verdicts = [ReportVerdict?](repeating: nil, count: envelopes.count)
+            for await lane in group {
+                for (index, verdict) in lane { verdicts[index] = verdict }
+            }
+            return verdicts.compactMap { $0 }
+        }
     }
 
     /// The join-time catch-up: asks up to `peersAsked` (1–3) of `peers` at once with ``fetchReports(from:on:request:validator:currentEpoch:timeout:clock:)``
@@ -192,12 +244,7 @@ public enum SyncProtocol {
 /// What one sync fetch brought.
 public struct SyncFetchResult: Hashable, Sendable {
     /// One accepted report.
-    public struct Report: Hashable, Sendable {
-        /// The validated envelope.
-        public let envelope: ReportEnvelope
-        /// Its content id.
-        public let id: ReportID
-    }
+    public typealias Report = VerifiedReport
 
     /// The new valid reports, to add to the ``ReportPool``.
     public var accepted: [Report] = []
