@@ -330,8 +330,9 @@ struct NodeNetworkTests {
         var covered = 0
         for final in finals {
             let estimate = try #require(final.stats.average, "node \(final.index) shows no average")
-            // Nodes that counted the same reports computed the same figure.
-            for other in finals where other.stats.users == final.stats.users {
+            // Nodes that counted every user's report hold the same reports, so they computed the same figure (equal
+            // counts below that may be different sets of reports: one node still lacks a report another has).
+            for other in finals where final.stats.users == users && other.stats.users == users {
                 #expect(other.stats.average?.value == estimate.value, "nodes \(final.index) and \(other.index)")
             }
             // A 95% interval, and the nodes share one draw of the randomizers: the assertion allows 1.68
