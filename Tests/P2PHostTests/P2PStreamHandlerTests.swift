@@ -135,3 +135,64 @@ struct P2PStreamHandlerBulkReadTests {
         _ = try channel.finish()
     }
 }
+
+/// Counts the `read()` calls that reach the channel.
+private final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = Never
+    var reads = 0
+
+    func read(context: ChannelHandlerContext) {
+        self.reads += 1
+        context.read()
+    }
+}
+
+@Suite("P2PStreamHandler: bounded read-ahead")
+struct P2PStreamHandlerReadAheadTests {
+    private func makeChannel(limit: Int) throws -> (EmbeddedChannel, P2PStreamHandler, ReadCounter) {
+        let counter = ReadCounter()
+        let handler = P2PStreamHandler(readAheadLimit: limit)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        counter.reads = 0
+        return (channel, handler, counter)
+    }
+
+    private func deliver(_ count: Int, on channel: EmbeddedChannel) {
+        channel.pipeline.fireChannelRead(ByteBuffer(repeating: 1, count: count))
+        channel.pipeline.fireChannelReadComplete()
+    }
+
+    @Test("After a read burst it asks for more only while fewer than the limit's bytes are buffered")
+    func asksWhileUnderLimit() throws {
+        let (channel, _, counter) = try self.makeChannel(limit: 100)
+        self.deliver(60, on: channel)
+        #expect(counter.reads == 1)
+        self.deliver(60, on: channel)
+        #expect(counter.reads == 1)
+        _ = try channel.finish()
+    }
+
+    @Test("A reader taking the buffered bytes makes room, so more is asked for at once")
+    func takingMakesRoom() throws {
+        let (channel, handler, counter) = try self.makeChannel(limit: 100)
+        self.deliver(150, on: channel)
+        #expect(counter.reads == 0)
+        let promise = channel.eventLoop.makePromise(of: [ByteBuffer]?.self)
+        handler.readAll(promise: promise)
+        #expect(try promise.futureResult.wait()?.map(\.readableBytes) == [150])
+        #expect(counter.reads == 1)
+        _ = try channel.finish()
+    }
+
+    @Test("Nothing more is asked for after the peer's half-close")
+    func noReadAfterEnd() throws {
+        let (channel, _, counter) = try self.makeChannel(limit: 100)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        self.deliver(10, on: channel)
+        #expect(counter.reads == 0)
+        _ = try channel.finish()
+    }
+}

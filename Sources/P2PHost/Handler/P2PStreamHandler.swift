@@ -3,9 +3,11 @@ import P2PYamux
 
 /// Bridges one negotiated stream channel to ``P2PStream``: buffers reads and hands them out on demand.
 ///
-/// The channel runs with `autoRead` off; the handler asks for more bytes only when a reader waits and nothing is
-/// buffered, so the Yamux window is reopened only as fast as the application reads. It sits last in the stream's
-/// pipeline, after multistream-select removed itself.
+/// The channel runs with `autoRead` off; the handler asks for more bytes while fewer than ``readAheadLimit`` bytes
+/// are buffered, so the Yamux window is reopened as the application reads, plus a bounded read-ahead. The read-ahead
+/// lets the window reopen while the reading task is between two reads (a hop through the task executor, which is
+/// slow on a busy machine) instead of stalling the sender for that long. It sits last in the stream's pipeline,
+/// after multistream-select removed itself.
 final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
@@ -15,13 +17,23 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case all(EventLoopPromise<[ByteBuffer]?>)
     }
 
+    /// The default read-ahead: as much as the Yamux spec's initial stream window, 256 KiB.
+    static let defaultReadAheadLimit = 256 * 1024
+
     private var context: ChannelHandlerContext?
     private var buffered = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    /// The bytes in `buffered`.
+    private var bufferedBytes = 0
+    /// More bytes are asked for only while fewer than this many are buffered.
+    private let readAheadLimit: Int
     private var pendingRead: PendingRead?
     private var inputClosed = false
     private var failure: (any Error)?
 
-    init() {}
+    /// A handler that reads ahead up to `readAheadLimit` bytes (0: only while a reader waits and nothing is buffered).
+    init(readAheadLimit: Int = P2PStreamHandler.defaultReadAheadLimit) {
+        self.readAheadLimit = readAheadLimit
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -37,7 +49,14 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bytes = self.unwrapInboundIn(data)
         guard bytes.readableBytes > 0 else { return }
         self.buffered.append(bytes)
+        self.bufferedBytes += bytes.readableBytes
         self.completePendingRead()
+    }
+
+    /// After a burst of reads, asks for more while the read-ahead has room.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.readAheadIfRoom()
+        context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -89,7 +108,16 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.completePendingRead()
         if self.pendingRead != nil, let context {
             context.read()
+        } else {
+            self.readAheadIfRoom()
         }
+    }
+
+    private func readAheadIfRoom() {
+        guard self.bufferedBytes < self.readAheadLimit, !self.inputClosed, self.failure == nil, let context else {
+            return
+        }
+        context.read()
     }
 
     private func completePendingRead() {
@@ -98,10 +126,13 @@ final class P2PStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.pendingRead = nil
             switch read {
             case .one(let promise):
-                promise.succeed(self.buffered.removeFirst())
+                let first = self.buffered.removeFirst()
+                self.bufferedBytes -= first.readableBytes
+                promise.succeed(first)
             case .all(let promise):
                 let all = Array(self.buffered)
                 self.buffered.removeAll(keepingCapacity: true)
+                self.bufferedBytes = 0
                 promise.succeed(all)
             }
         } else if let failure {

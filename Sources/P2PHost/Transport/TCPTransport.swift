@@ -6,6 +6,11 @@ public import P2PCore
 ///
 /// The default transport of a ``LibP2PHost``. The group passed to its methods must be a NIOPosix group.
 public struct TCPTransport: HostTransport {
+    /// The receive buffers of a connection: NIO's adaptive sizing, allowed to grow to 256 KiB (NIO's default stops at
+    /// 64 KiB, just under one full Noise frame of 65537 bytes, so nearly every frame would span two reads and be
+    /// gathered by copying). A read buffer only lives while the read is processed, so idle connections hold none.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 * 1024)
+
     /// A TCP transport.
     public init() {}
 
@@ -33,6 +38,7 @@ public struct TCPTransport: HostTransport {
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
                 .childChannelInitializer(childChannelInitializer)
                 .bind(to: socketAddress).get()
         } catch {
@@ -59,6 +65,7 @@ public struct TCPTransport: HostTransport {
             return try await ClientBootstrap(group: group)
                 .connectTimeout(timeout)
                 .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
                 .connect(to: socketAddress, channelInitializer: channelInitializer)
         } catch {
             throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)

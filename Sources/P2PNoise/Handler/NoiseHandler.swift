@@ -35,7 +35,8 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private var state: State
-    private let frameProcessor: NIOSingleStepByteToMessageProcessor<NoiseFrameDecoder>
+    /// Cuts frames out of the reads; taken out while a read is processed, so re-entrant calls see it empty.
+    private var frameAssembler = NoiseFrameAssembler()
     private var handshakePromise: EventLoopPromise<NoiseHandshakeResult>?
     private var pendingWrites: CircularBuffer<(ByteBuffer, EventLoopPromise<Void>?)> = []
     private var inboundPlaintext: ByteBuffer?
@@ -86,7 +87,6 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 expectedRemotePeer: expectedRemotePeer
             )
         )
-        self.frameProcessor = NIOSingleStepByteToMessageProcessor(NoiseFrameDecoder())
         self.handshakePromise = handshakePromise
         self.logger = logger
     }
@@ -100,6 +100,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Starts the handshake if the channel is already active.
     public func handlerAdded(context: ChannelHandlerContext) {
+        self.frameAssembler = NoiseFrameAssembler(allocator: context.channel.allocator)
         if context.channel.isActive {
             self.start(context: context)
         }
@@ -152,24 +153,32 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let buffer = Self.unwrapInboundIn(data)
         self.inboundReadSize = buffer.readableBytes
+        var assembler = self.takeFrameAssembler()
         do {
-            try self.frameProcessor.process(buffer: buffer) { frame in
+            try assembler.process(buffer) { frame in
                 try self.frameReceived(frame, context: context)
             }
         } catch {
             self.fail(error, context: context)
         }
+        self.frameAssembler = assembler
         self.deliverPlaintext(context: context)
+    }
+
+    /// Moves the assembler out (leaving an empty one), so that its held-back bytes stay uniquely referenced.
+    private func takeFrameAssembler() -> NoiseFrameAssembler {
+        let assembler = self.frameAssembler
+        self.frameAssembler = NoiseFrameAssembler(allocator: assembler.allocator)
+        return assembler
     }
 
     private func endOfInput(context: ChannelHandlerContext) {
         if case .failed = self.state {
             return
         }
+        var assembler = self.takeFrameAssembler()
         do {
-            try self.frameProcessor.finishProcessing(seenEOF: true) { frame in
-                try self.frameReceived(frame, context: context)
-            }
+            try assembler.finish()
         } catch {
             self.fail(error, context: context)
         }
