@@ -9,6 +9,10 @@ public struct CommunityDashboard: Hashable, Sendable, Codable {
     public var comparison: CommunityComparison
     /// Tools whose usage among A-grade peers may be shown, most used first.
     public var popularTools: [ToolUsage]
+    /// How many epochs the tool and region figures pool (1: this epoch only).
+    public var subPopulationEpochs: Int
+    /// The display thresholds the figures were made with.
+    public var policy: DisplayPolicy
     /// Percent of peers per tracker bucket (0, 1–5, 6–15, 16–30, 31–50, 51+).
     public var trackerDistribution: Displayed<[Estimate]>
     /// Percent of peers per risk bucket (0, under 10%, 10–30%, over 30%).
@@ -50,6 +54,8 @@ public struct CommunityDashboard: Hashable, Sendable, Codable {
     ) {
         self.stats = CommunityStats(estimates: estimates, lastUpdated: lastUpdated, epochProgress: epochProgress)
         self.comparison = CommunityComparison(profile: profile, estimates: estimates)
+        self.subPopulationEpochs = estimates.pooledEpochs
+        self.policy = estimates.policy
         self.popularTools = ProtectionTool.allCases
             .compactMap { estimates.toolUsage($0).value }
             .filter { $0.shareAmongAGrade != nil }

@@ -5,6 +5,14 @@ public import PrivacyCore
 /// Shares are fractions 0–1 with 95% intervals; the display policy (``DisplayPolicy``) decides which
 /// figures may be shown. The only input is the reports (or their ``ReportTally``): no peer ids,
 /// arrival times or anything else.
+///
+/// The figures about a small sub-population — a tool among A-grade peers, a region — may come from the
+/// reports of the last few epochs together (``pooledTally``, ``pooledEpochs``): each user sends one
+/// secondary report per epoch of one of several types, so one epoch holds few reports of any one tool or
+/// region. Pooled tallies are sums of per-epoch counts, so the estimators and their intervals apply
+/// unchanged; a user may count once per epoch in the pool (another epoch's report is a fresh
+/// instantaneous randomization, and the tool is drawn anew for each report), which the figures say
+/// ("over the last N epochs").
 public struct CommunityEstimates: Sendable {
     /// The counts the estimates come from.
     public let tally: ReportTally
@@ -18,26 +26,43 @@ public struct CommunityEstimates: Sendable {
     public let risk: HistogramEstimator
     /// Site category histogram (each report is one category sampled from a user's top three).
     public let categories: HistogramEstimator
-    /// Grade histogram per region, for regions with at least one report.
+    /// Grade histogram per region, for regions with at least one report (pooled).
     public let regions: [Region: HistogramEstimator]
-    /// Cell histogram (isAGrade·2 + usesTool) per drawn tool, for tools with at least one report.
+    /// Cell histogram (isAGrade·2 + usesTool) per drawn tool, for tools with at least one report (pooled).
     public let tools: [ProtectionTool: HistogramEstimator]
+    /// The counts of the pooled epochs (this epoch's included) that the tool and region figures come from;
+    /// equal to ``tally`` when nothing is pooled.
+    public let pooledTally: ReportTally
+    /// How many epochs ``pooledTally`` spans (1: this epoch only).
+    public let pooledEpochs: Int
+    /// Score statistics of the pooled epochs: the A-grade share behind the tool figures.
+    public let pooledScore: ScoreEstimates
 
     /// Estimates from a set of wire reports.
     public init(reports: some Sequence<WireReport>, policy: DisplayPolicy = .standard) {
         self.init(tally: ReportTally(reports), policy: policy)
     }
 
-    /// Estimates from per-type counts.
-    public init(tally: ReportTally, policy: DisplayPolicy = .standard) {
+    /// Estimates from per-type counts; the tool and region figures come from `pooled` (the counts of the last
+    /// `pooledEpochs` epochs, this one's included) when given.
+    public init(
+        tally: ReportTally,
+        policy: DisplayPolicy = .standard,
+        pooled: ReportTally? = nil,
+        pooledEpochs: Int = 1
+    ) {
+        let pooledTally = pooled ?? tally
         self.tally = tally
         self.policy = policy
+        self.pooledTally = pooledTally
+        self.pooledEpochs = pooled == nil ? 1 : max(pooledEpochs, 1)
         self.score = ScoreEstimates(counts: tally.score)
+        self.pooledScore = pooled == nil ? self.score : ScoreEstimates(counts: pooledTally.score)
         self.trackers = HistogramEstimator(counts: tally.trackers, type: .trackers)
         self.risk = HistogramEstimator(counts: tally.risk, type: .risk)
         self.categories = HistogramEstimator(counts: tally.category, type: .category)
-        self.regions = tally.regionGrade.mapValues { HistogramEstimator(counts: $0, type: .regionGrade) }
-        self.tools = tally.tool.mapValues { HistogramEstimator(counts: $0, type: .tool) }
+        self.regions = pooledTally.regionGrade.mapValues { HistogramEstimator(counts: $0, type: .regionGrade) }
+        self.tools = pooledTally.tool.mapValues { HistogramEstimator(counts: $0, type: .tool) }
     }
 
     /// Number of score reports: every participating user sends exactly one per epoch, so this is the
@@ -96,9 +121,9 @@ public struct CommunityEstimates: Sendable {
         }
     }
 
-    /// Regional statistics for `region`, shown only with at least K reports from it.
+    /// Regional statistics for `region` (over the pooled epochs), shown only with at least K reports from it.
     public func regionalStats(_ region: Region) -> Displayed<RegionalStats> {
-        let reports = self.tally.count(in: region)
+        let reports = self.pooledTally.count(in: region)
         return self.policy.subPopulation(reports) {
             let histogram = self.regions[region]!
             let shares = Grade.allCases.map { GradeShare(grade: $0, share: histogram.share($0.index)) }
@@ -120,40 +145,42 @@ public struct CommunityEstimates: Sendable {
         Dictionary(uniqueKeysWithValues: Region.allCases.map { ($0, self.regionalStats($0)) })
     }
 
-    /// How A-grade peers (and the others) use `tool`.
+    /// How A-grade peers (and the others) use `tool` (over the pooled epochs).
     ///
-    /// The sub-population is "A-grade reports that drew this tool", so the figure is shown only when
-    /// at least K reports drew the tool *and* an estimated K of them come from A-grade users;
-    /// otherwise it says how many more tool reports are needed (at the current A-grade share).
+    /// The figure is shown when at least K tool reports drew the tool (privacy-design.md: K reports of
+    /// the type support it) *and* an estimated K of all tool reports come from A-grade users, so the
+    /// A-grade sub-population as a whole is not smaller than K; otherwise it says how many more tool
+    /// reports are needed. With few A-grade reports per tool the interval is wide, and is shown as such.
     ///
     /// The tool is drawn uniformly and independently of the user, so the A-grade share of tool
     /// reports is the network's A-grade share. Once the network minimum of score reports is met, that
-    /// share comes from the score reports (ten times as many, at ε = 2: far more precise), and the
-    /// figure is `f̂(A-grade, uses T) / P̂(A)`, with a delta-method interval over both independent
-    /// estimates. Below it, the ratio of the tool histogram's own cells is used. The ratio of two
-    /// noisy cells is strongly biased towards 0% or 100% when A-grade reports are few, which is why
+    /// share comes from the score reports of the same epochs (ten times as many, at ε = 2: far more
+    /// precise), and the figure is `f̂(A-grade, uses T) / P̂(A)`, with a delta-method interval over both
+    /// independent estimates. Below it, the ratio of the tool histogram's own cells is used. The ratio of
+    /// two noisy cells is strongly biased towards 0% or 100% when A-grade reports are few, which is why
     /// the score-based denominator is preferred.
     public func toolUsage(_ tool: ProtectionTool) -> Displayed<ToolUsage> {
-        let reports = self.tally.count(of: tool)
+        let reports = self.pooledTally.count(of: tool)
         let minimum = self.policy.subPopulationMinimum
         guard reports >= minimum, let histogram = self.tools[tool] else {
             return .needsMoreReports(have: reports, neededReports: minimum - reports)
         }
-        let fromScores = self.participants >= self.policy.networkMinimum
+        let fromScores = self.pooledScore.reports >= self.policy.networkMinimum
         let aGradeShare: Double
         if fromScores {
-            aGradeShare = min(max(self.score.histogram.debiased[9], 0), 1)
+            aGradeShare = min(max(self.pooledScore.histogram.debiased[9], 0), 1)
         } else {
             aGradeShare = histogram.frequencies[2] + histogram.frequencies[3]
         }
-        let aGradeReports = aGradeShare * Double(reports)
-        guard aGradeReports >= Double(minimum) else {
+        let toolReports = self.pooledTally.count(of: .tool)
+        guard aGradeShare * Double(toolReports) >= Double(minimum) else {
             let required = (Double(minimum) / max(aGradeShare, 0.01)).rounded(.up)
-            return .needsMoreReports(have: reports, neededReports: max(Int(required) - reports, 1))
+            return .needsMoreReports(have: reports, neededReports: max(Int(required) - toolReports, 1))
         }
+        let aGradeReports = aGradeShare * Double(reports)
         let usage: ToolUsage
         if fromScores {
-            let aGradeError = self.score.histogram.standardError(weights: (0..<10).map { $0 == 9 ? 1 : 0 })
+            let aGradeError = self.pooledScore.histogram.standardError(weights: (0..<10).map { $0 == 9 ? 1 : 0 })
             usage = ToolUsage(
                 tool: tool,
                 reports: reports,

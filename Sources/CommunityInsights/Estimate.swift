@@ -24,7 +24,9 @@ public struct Estimate: Hashable, Codable, Sendable {
         self.supportingReports = supportingReports
     }
 
-    /// The normal 95% interval `value ± 1.96·standardError`, everything clamped to `range`.
+    /// The normal 95% interval `value ± 1.96·standardError`, everything clamped to `range`. An unbiased estimate
+    /// outside the range (a few reports can debias to 130 points) is shown at the range's end with the interval
+    /// reaching `1.96·standardError` into the range from there, not collapsed onto the end.
     public init(
         normal value: Double,
         standardError: Double,
@@ -32,9 +34,10 @@ public struct Estimate: Hashable, Codable, Sendable {
         clampedTo range: ClosedRange<Double>
     ) {
         let halfWidth = Self.z95 * standardError
-        self.value = Self.clamp(value, range)
-        self.lower = Self.clamp(value - halfWidth, range)
-        self.upper = Self.clamp(value + halfWidth, range)
+        let shown = Self.clamp(value, range)
+        self.value = shown
+        self.lower = Self.clamp(min(value, shown) - halfWidth, range)
+        self.upper = Self.clamp(max(value, shown) + halfWidth, range)
         self.standardError = standardError
         self.supportingReports = supportingReports
     }
@@ -134,10 +137,17 @@ public struct DisplayPolicy: Hashable, Sendable, Codable {
     /// (under two grades). The default is therefore 50, the same as K.
     public var networkMinimum: Int
 
+    /// How many standard errors a recommendation's evidence must clear its threshold by, as a multiple of the
+    /// engine's own confidence level (``RecommendationEngine``): 1 on the public network (the evidence holds at
+    /// the lower end of its interval); a labelled demo network of a few dozen peers may use 0 (the point
+    /// estimate passes the threshold), and shows the evidence with its full, wide interval.
+    public var recommendationConfidence: Double
+
     /// Creates a policy.
-    public init(subPopulationMinimum: Int = 50, networkMinimum: Int = 50) {
+    public init(subPopulationMinimum: Int = 50, networkMinimum: Int = 50, recommendationConfidence: Double = 1) {
         self.subPopulationMinimum = subPopulationMinimum
         self.networkMinimum = networkMinimum
+        self.recommendationConfidence = min(max(recommendationConfidence, 0), 1)
     }
 
     /// Protocol v1's policy: K = 50, network minimum 50.

@@ -12,7 +12,13 @@ public import PrivacyCore
 /// Linear figures (a mean, a cumulative share) are computed from the unprojected estimate, which is
 /// unbiased; projection would move mass from the near-empty cells onto the others and bias them.
 /// Their variance is exact for the multinomial counts:
-/// `Var(Σ w_v f̂_v) = (Σ w_v² λ_v − (Σ w_v λ_v)²) / (n (p − q)²)` with `λ_v = c_v/n` plugged in.
+/// `Var(Σ w_v f̂_v) = (Σ w_v² λ_v − (Σ w_v λ_v)²) / (n (p − q)²)`, where `λ_v` is the probability of
+/// randomized value `v`. The plug-in is the fitted model's `λ_v = q + (p − q) f̃_v` with `f̃` the projected
+/// ``frequencies`` (``modelShares``): where the debiased estimate lies in the simplex this equals the
+/// observed share `c_v/n`; at the boundary (a value never or rarely seen) the observed share falls below
+/// `q`, the least any value can have, and plugging it in would shrink the variance, down to zero when
+/// every report carries one value (11 reports all in one decile gave a "100–100%" interval). The model's
+/// `λ_v ≥ q` keeps small samples' intervals as wide as the randomizer makes them.
 public struct HistogramEstimator: Hashable, Sendable {
     /// The randomizer the reports went through.
     public let randomizer: GeneralizedRandomizedResponse
@@ -54,10 +60,19 @@ public struct HistogramEstimator: Hashable, Sendable {
         return self.counts.map { Double($0) / Double(self.total) }
     }
 
-    /// Covariance of the unprojected estimates of values `u` and `v`.
+    /// The probability of each randomized value under the fitted model: `q + (p − q) f̃_v`, with `f̃` the
+    /// projected ``frequencies``. Every entry is at least `q`; it equals ``observedShares`` when no debiased
+    /// share is negative.
+    public var modelShares: [Double] {
+        let p = self.randomizer.p
+        let q = self.randomizer.q
+        return self.frequencies.map { q + (p - q) * $0 }
+    }
+
+    /// Covariance of the unprojected estimates of values `u` and `v` (model-based plug-in, see the type).
     public func covariance(_ u: Int, _ v: Int) -> Double {
         guard self.total > 0 else { return .infinity }
-        let lambda = self.observedShares
+        let lambda = self.modelShares
         let scale = Double(self.total) * Self.square(self.randomizer.p - self.randomizer.q)
         return ((u == v ? lambda[u] : 0) - lambda[u] * lambda[v]) / scale
     }
@@ -66,7 +81,7 @@ public struct HistogramEstimator: Hashable, Sendable {
     public func standardError(weights: [Double]) -> Double {
         precondition(weights.count == self.counts.count, "one weight per value")
         guard self.total > 0 else { return .infinity }
-        let lambda = self.observedShares
+        let lambda = self.modelShares
         var first = 0.0
         var second = 0.0
         for (w, l) in zip(weights, lambda) {

@@ -52,9 +52,10 @@ public enum InsightTexts {
         }
     }
 
-    /// "Privacy scores in your network trending upward", or the honest "no clear trend".
-    public static func overallTrend(_ trend: ScoreTrend?) -> String {
-        guard let trend else { return "Network trend: gathering data (needs three weeks with enough reports)" }
+    /// "Privacy scores in your network trending upward", or the honest "no clear trend". `period` names one epoch
+    /// ("week"; "demo epoch" on a time-lapse demo network).
+    public static func overallTrend(_ trend: ScoreTrend?, period: String = "week") -> String {
+        guard let trend else { return "Network trend: gathering data (needs three \(period)s with enough reports)" }
         switch trend.direction {
         case .up: return "Privacy scores in your network trending upward"
         case .down: return "Privacy scores in your network trending downward"
@@ -62,26 +63,31 @@ public enum InsightTexts {
         }
     }
 
-    /// "Network average up 15% this week (+9 points, 95% interval +4 to +14)".
-    public static func weeklyChange(_ trend: ScoreTrend?) -> String {
-        guard let trend else { return "Weekly change: gathering data (needs two weeks with enough reports)" }
+    /// "Network average up 15% this week (+9 points, 95% interval +4 to +14)"; `period` names one epoch.
+    public static func weeklyChange(_ trend: ScoreTrend?, period: String = "week") -> String {
+        guard let trend else {
+            let label = period == "week" ? "Weekly change" : "Change per \(period)"
+            return "\(label): gathering data (needs two \(period)s with enough reports)"
+        }
         let points =
             "\(self.signed(trend.change.value)) points, 95% interval \(self.signed(trend.change.lower)) to "
             + "\(self.signed(trend.change.upper))"
         switch trend.direction {
-        case .up: return "Network average up \(self.whole(abs(trend.relativeChangePercent)))% this week (\(points))"
-        case .down: return "Network average down \(self.whole(abs(trend.relativeChangePercent)))% this week (\(points))"
-        case .noClearChange: return "Network average: no clear change this week (\(points))"
+        case .up:
+            return "Network average up \(self.whole(abs(trend.relativeChangePercent)))% this \(period) (\(points))"
+        case .down:
+            return "Network average down \(self.whole(abs(trend.relativeChangePercent)))% this \(period) (\(points))"
+        case .noClearChange: return "Network average: no clear change this \(period) (\(points))"
         }
     }
 
-    /// "Your score improved by 6 points since last week".
-    public static func ownChange(_ trend: OwnScoreTrend?) -> String? {
+    /// "Your score improved by 6 points since last week"; `period` names one epoch.
+    public static func ownChange(_ trend: OwnScoreTrend?, period: String = "week") -> String? {
         guard let trend else { return nil }
         switch trend.direction {
-        case .up: return "Your score improved by \(trend.change) points since last week"
-        case .down: return "Your score dropped by \(-trend.change) points since last week"
-        case .noClearChange: return "Your score is unchanged since last week"
+        case .up: return "Your score improved by \(trend.change) points since last \(period)"
+        case .down: return "Your score dropped by \(-trend.change) points since last \(period)"
+        case .noClearChange: return "Your score is unchanged since last \(period)"
         }
     }
 

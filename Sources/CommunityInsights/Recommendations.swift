@@ -40,6 +40,9 @@ public struct P2PRecommendation: Hashable, Sendable, Codable {
 ///   (``CommunityEstimates/toolUsage(_:)``);
 /// - the tracker (risk) area when the user is in bucket 2 or higher and the share of peers in a
 ///   lower bucket exceeds ``minimumLaggingShare`` at the interval's lower end.
+///
+/// A labelled demo network may relax (2) through ``DisplayPolicy/recommendationConfidence`` (0: the point
+/// estimate must pass); the evidence is always shown with its full 95% interval.
 public struct RecommendationEngine: Hashable, Sendable {
     /// Lowest share (0–1) of A-grade peers using a tool, at the interval's lower end.
     public var minimumToolShare: Double
@@ -67,10 +70,11 @@ public struct RecommendationEngine: Hashable, Sendable {
     public func recommendations(for profile: LocalProfile, estimates: CommunityEstimates) -> [P2PRecommendation] {
         var result: [P2PRecommendation] = []
         var tools: [(ProtectionTool, Estimate)] = []
+        let confidence = estimates.policy.recommendationConfidence
         for tool in ProtectionTool.allCases where !profile.tools.contains(tool) {
             guard let usage = estimates.toolUsage(tool).value, let share = usage.shareAmongAGrade,
                 usage.reports >= estimates.policy.subPopulationMinimum,
-                share.value - Self.familyWiseZ * share.standardError >= self.minimumToolShare
+                share.value - confidence * Self.familyWiseZ * share.standardError >= self.minimumToolShare
             else { continue }
             tools.append((tool, share))
         }
@@ -117,7 +121,8 @@ public struct RecommendationEngine: Hashable, Sendable {
         }
         let weights = (0..<histogram.counts.count).map { $0 < bucket ? 1.0 : 0.0 }
         let share = histogram.linear(weights: weights, clampedTo: 0...1)
-        guard share.lower > self.minimumLaggingShare else { return nil }
+        let bound = share.value - policy.recommendationConfidence * Estimate.z95 * share.standardError
+        guard bound > self.minimumLaggingShare else { return nil }
         return share.scaled(by: 100)
     }
 }

@@ -112,7 +112,10 @@ public struct ScoreEstimates: Hashable, Sendable {
     /// the ends of the scale where no neighbour shows it. The interval is the delta method on the
     /// debiased shares (their multinomial covariance), so it includes the noise of the slope; in the
     /// end deciles, whose shape is unknown, it adds a shape term `mass · t(1 − t)/2` in quadrature
-    /// (the spread of linear within-bin densities whose slope has standard deviation 1).
+    /// (the spread of linear within-bin densities whose slope has standard deviation 1). Where the
+    /// isotonic step or the [0, 1] clamp binds, its derivative vanishes, so the standard error is never
+    /// below that of the figure's linear reading (the debiased shares below the score, plus the
+    /// within-bin part of the score's own decile): a few reports never give a zero-width interval.
     public func betterThan(score: Int) -> Estimate {
         let clamped = min(max(score, 0), 100)
         let range = ScoreScale.rawRange(ofDecile: ScoreScale.decile(ofScore: clamped))
@@ -147,10 +150,19 @@ public struct ScoreEstimates: Hashable, Sendable {
             down[index] -= step
             gradient[index] = (value(up) - value(down)) / (2 * step)
         }
-        var standardError = self.histogram.standardError(weights: gradient)
+        // Where the isotonic step or the clamp binds (an edge pinned at 0 or 1, typical of a few reports piled in
+        // one decile), the model's derivative is zero and the delta method alone would give a zero-width interval.
+        // The error of the same figure read linearly (every share below the user's decile, plus the within-bin part
+        // of the user's decile, the slope held fixed) is its floor.
+        let edges = Self.cumulativeEdges(shares)
+        let within = Self.withinBinCDF(t, slope: Self.slope(inDecile: decile, edges: edges))
+        let linear = shares.indices.map { $0 < decile ? 1 : ($0 == decile ? within : 0) }
+        var standardError = max(
+            self.histogram.standardError(weights: gradient),
+            self.histogram.standardError(weights: linear)
+        )
         if decile == 0 || decile == 9 {
             // Unknown shape of an end decile: the spread of linear within-bin densities with slope sd 1.
-            let edges = Self.cumulativeEdges(shares)
             let shape = (edges[decile + 1] - edges[decile]) * min(max(t, 0), 1) * (1 - min(max(t, 0), 1)) / 2
             standardError = (standardError * standardError + shape * shape).squareRoot()
         }

@@ -181,13 +181,15 @@ extension DashboardAssets {
               return;
             }
             setText("tools-summary", d.popularToolsText);
+            const pooled = d.subPopulationEpochs > 1 ? " over the last " + d.subPopulationEpochs + " epochs" : " this epoch";
+            setText("regions-note", "Reports" + pooled + " (each user sends one such report per epoch at most).");
             const tools = clear($("tools"));
             for (const t of d.popularTools.slice(0, 5)) {
               if (!t.shareAmongAGrade) { continue; }
               tools.appendChild(el("li", { attrs: { "data-tool": t.tool } }, [
                 el("span", { text: t.name + ": " + whole(t.shareAmongAGrade.value) + "% of A-grade peers" }),
                 meter(t.shareAmongAGrade.value),
-                el("span", { className: "evidence", text: "95% interval " + range(t.shareAmongAGrade) + "% · " + t.reports + " reports" })
+                el("span", { className: "evidence", text: "95% interval " + range(t.shareAmongAGrade) + "% · " + t.reports + " reports" + pooled })
               ]));
             }
             if (!tools.firstChild) { tools.appendChild(el("li", { className: "muted", text: "Gathering data: no tool has enough reports yet." })); }
@@ -301,7 +303,7 @@ extension DashboardAssets {
               body.appendChild(el("tr", {}, [
                 el("td", { text: peer.shortId }),
                 el("td", { text: peer.direction }),
-                el("td", { text: peer.pingMilliseconds === null || peer.pingMilliseconds === undefined ? "—" : whole(peer.pingMilliseconds) + " ms" })
+                el("td", { text: peer.pingMilliseconds === null || peer.pingMilliseconds === undefined ? "measuring…" : whole(peer.pingMilliseconds) + " ms" })
               ]));
             }
             if (!p.peers.length) { emptyRow(body, 3, "No peer connected yet."); }

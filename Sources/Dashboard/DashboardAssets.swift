@@ -80,6 +80,7 @@ enum DashboardAssets {
             </section>
             <section id="regions-card" class="card" aria-labelledby="regions-title">
               <h2 id="regions-title">Regional statistics</h2>
+              <p id="regions-note" class="muted" data-testid="regions-note"></p>
               <table class="table" data-testid="regions-table">
                 <caption class="sr-only">Reports and typical grade per region</caption>
                 <thead><tr><th scope="col">Region</th><th scope="col">Reports</th><th scope="col">Typical grade</th>

@@ -60,8 +60,22 @@ struct StatusBody: Encodable, Equatable {
         let users =
             status.usersReportedThisEpoch == 1
             ? "1 user reported" : "\(max(status.usersReportedThisEpoch, 0)) users reported"
-        let period = status.epochLengthSeconds == 604_800 ? "this week" : "this epoch"
+        let period =
+            status.epochLengthSeconds == 604_800
+            ? "this week"
+            : status.network == .demo
+                ? "this demo epoch (demo epoch = \(Self.duration(seconds: status.epochLengthSeconds)))" : "this epoch"
         return "Connected to \(peers) · \(users) \(period)"
+    }
+
+    /// "10 s", "2 min", "1 h 30 min".
+    static func duration(seconds: Int) -> String {
+        let seconds = max(seconds, 0)
+        if seconds < 60 { return "\(seconds) s" }
+        if seconds % 60 != 0 { return "\(seconds / 60) min \(seconds % 60) s" }
+        let minutes = seconds / 60
+        if minutes < 60 { return "\(minutes) min" }
+        return minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min"
     }
 
     /// Offline when not joined; connecting with no peer; good from half the connection target; weak between.
@@ -268,6 +282,8 @@ struct InsightsBody: Encodable, Equatable {
     var userGrade: Grade
     var popularTools: [Tool]
     var popularToolsText: String
+    /// How many epochs the tool and region figures pool (1: this epoch only).
+    var subPopulationEpochs: Int
     var trackerDistribution: Displayed<[Bucket]>
     var riskDistribution: Displayed<[Bucket]>
     var topCategories: Displayed<[Category]>
@@ -278,7 +294,12 @@ struct InsightsBody: Encodable, Equatable {
     var trends: TrendsBody
     var education: [Lesson]
 
-    init(_ dashboard: CommunityDashboard, history: [AggregateSnapshot], policy: DisplayPolicy = .standard) {
+    /// The view model of `dashboard` with the stored `history`; `epochLengthSeconds` (when known) names the epoch in
+    /// the trend texts ("week", or "demo epoch" on a shorter demo network).
+    init(_ dashboard: CommunityDashboard, history: [AggregateSnapshot], epochLengthSeconds: Int? = nil) {
+        let period = epochLengthSeconds.map { $0 == 604_800 ? "week" : "demo epoch" } ?? "week"
+        let policy = dashboard.policy
+        self.subPopulationEpochs = dashboard.subPopulationEpochs
         self.texts = dashboard.texts
         self.userScore = dashboard.comparison.userScore
         self.userGrade = dashboard.comparison.userGrade
@@ -355,9 +376,9 @@ struct InsightsBody: Encodable, Equatable {
             weeklyChange: dashboard.weeklyChange,
             overallTrend: dashboard.overallTrend,
             ownChange: dashboard.ownChange,
-            weeklyText: InsightTexts.weeklyChange(dashboard.weeklyChange),
-            overallText: InsightTexts.overallTrend(dashboard.overallTrend),
-            ownText: InsightTexts.ownChange(dashboard.ownChange),
+            weeklyText: InsightTexts.weeklyChange(dashboard.weeklyChange, period: period),
+            overallText: InsightTexts.overallTrend(dashboard.overallTrend, period: period),
+            ownText: InsightTexts.ownChange(dashboard.ownChange, period: period),
             history: usable.suffix(12).map {
                 EpochPoint(epoch: $0.epoch, participants: $0.participants, averageScore: $0.averageScore)
             }

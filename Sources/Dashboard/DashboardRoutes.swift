@@ -33,7 +33,14 @@ struct DashboardRoutes: Sendable {
             guard let dashboard = try await self.dataSource.insights() else {
                 return DashboardResponses.json(NoReportBody())
             }
-            return DashboardResponses.json(InsightsBody(dashboard, history: try await self.dataSource.trendHistory()))
+            let status = try? await self.dataSource.status()
+            return DashboardResponses.json(
+                InsightsBody(
+                    dashboard,
+                    history: try await self.dataSource.trendHistory(),
+                    epochLengthSeconds: status?.epochLengthSeconds
+                )
+            )
         }
         router.get("/api/v1/peers") { _, _ in DashboardResponses.json(PeersBody(try await self.dataSource.peers())) }
         router.get("/api/v1/settings") { _, _ in

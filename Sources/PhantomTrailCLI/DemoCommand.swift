@@ -25,8 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Synthetic peers to start (1–500).")
     var peers = 60
 
-    @Option(help: "The demo network's epoch length, e.g. 60s, 2m, 10m (at least 60s).")
-    var epoch = "2m"
+    @Option(help: "The demo network's epoch length, e.g. 10s, 2m, 10m (at least 5s): a time-lapse of the weekly epoch.")
+    var epoch = "10s"
 
     @Option(help: "The dashboard's port on 127.0.0.1 (0: any free port).")
     var port = NodeDashboardOptions.defaultPort

@@ -19,10 +19,21 @@ public struct EpochSchedule: Hashable, Sendable {
     /// The epoch length in seconds.
     public let lengthSeconds: Int64
 
+    /// The shortest epoch of a network labelled as a demo or test (``NetworkParameters/isDemoOrTest``): a
+    /// time-lapse of the weekly cycle, so one minute holds several epochs.
+    public static let minimumDemoLengthSeconds: Int64 = 5
+
     /// A schedule with epochs of `lengthSeconds`.
     /// - Throws: ``EpochScheduleError/lengthOutOfRange(_:)`` outside one minute to 52 weeks.
     public init(lengthSeconds: Int64) throws(EpochScheduleError) {
-        guard (Self.minimumLengthSeconds...Self.maximumLengthSeconds).contains(lengthSeconds) else {
+        try self.init(lengthSeconds: lengthSeconds, demo: false)
+    }
+
+    /// A schedule with epochs of `lengthSeconds`; with `demo`, epochs down to ``minimumDemoLengthSeconds``.
+    /// - Throws: ``EpochScheduleError/lengthOutOfRange(_:)`` outside the allowed range.
+    public init(lengthSeconds: Int64, demo: Bool) throws(EpochScheduleError) {
+        let minimum = demo ? Self.minimumDemoLengthSeconds : Self.minimumLengthSeconds
+        guard (minimum...Self.maximumLengthSeconds).contains(lengthSeconds) else {
             throw .lengthOutOfRange(lengthSeconds)
         }
         self.lengthSeconds = lengthSeconds

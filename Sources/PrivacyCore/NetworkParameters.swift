@@ -3,7 +3,9 @@ import Crypto
 /// The parameters every report of one network is made with (privacy-design.md, "Envelope"): epoch
 /// length, proof-of-work cost and difficulty, and the per-type ε fixed by protocol v1. The public network
 /// has one fixed set; demos and tests run networks labelled as such (e.g. "demo") with short epochs and
-/// low difficulty.
+/// low difficulty. Only a network whose label marks it as a demo or test (``isDemoOrTest``) may use epochs
+/// shorter than a minute (down to ``EpochSchedule/minimumDemoLengthSeconds``): a time-lapse of the weekly
+/// cycle whose figures say "demo epoch = N s".
 ///
 /// The 32-byte ``digest`` is the scrypt salt of every report's proof of work, so a report minted for
 /// other parameters fails verification here.
@@ -49,7 +51,8 @@ public struct NetworkParameters: Hashable, Sendable {
     public let scryptCostLog2: Int
 
     /// Parameters for a network.
-    /// - Throws: ``NetworkParametersError`` for an empty or long non-ASCII label, or a value out of range.
+    /// - Throws: ``NetworkParametersError`` for an empty or long non-ASCII label, or a value out of range (epochs
+    ///   shorter than a minute only for a demo or test label).
     public init(
         label: String,
         epochLengthSeconds: Int64,
@@ -64,9 +67,9 @@ public struct NetworkParameters: Hashable, Sendable {
         }
         let schedule: EpochSchedule
         do {
-            schedule = try EpochSchedule(lengthSeconds: epochLengthSeconds)
+            schedule = try EpochSchedule(lengthSeconds: epochLengthSeconds, demo: Self.isDemoOrTest(label: label))
         } catch {
-            throw .epochLengthOutOfRange(epochLengthSeconds)
+            throw .epochLengthOutOfRange(epochLengthSeconds, demo: Self.isDemoOrTest(label: label))
         }
         guard Self.difficultyRange.contains(difficultyBits) else { throw .difficultyOutOfRange(difficultyBits) }
         guard Self.scryptCostLog2Range.contains(scryptCostLog2) else { throw .scryptCostOutOfRange(scryptCostLog2) }
@@ -81,6 +84,26 @@ public struct NetworkParameters: Hashable, Sendable {
 
     /// Whether these are the public network's parameters.
     public var isPublic: Bool { self == Self.publicNetwork }
+
+    /// Whether the label marks a demo or test network ("demo", "test", or starting with "demo-" or "test-"):
+    /// only those may have epochs shorter than a minute.
+    public var isDemoOrTest: Bool { Self.isDemoOrTest(label: self.label) }
+
+    /// Whether `label` marks a demo or test network.
+    public static func isDemoOrTest(label: String) -> Bool {
+        ["demo", "test"].contains { label == $0 || label.hasPrefix($0 + "-") }
+    }
+
+    /// How many epochs the sub-population figures (a tool among A-grade peers, a region) pool: four, or on a
+    /// time-lapse network with epochs shorter than 15 s as many as make up one minute (at most 12). Each user
+    /// sends one secondary report per epoch of one of several types, so one epoch holds few of any one tool.
+    public var subPopulationEpochs: Int {
+        let length = max(self.schedule.lengthSeconds, 1)
+        return Int(min(max(4, (60 + length - 1) / length), Int64(Self.maximumSubPopulationEpochs)))
+    }
+
+    /// The most epochs ``subPopulationEpochs`` pools.
+    public static let maximumSubPopulationEpochs = 12
 
     /// SHA-256 of a canonical encoding of every parameter, including the per-type ε, the permanent ε and
     /// the protocol version. Used as the proof-of-work salt.
@@ -105,8 +128,8 @@ public struct NetworkParameters: Hashable, Sendable {
 public enum NetworkParametersError: Error, Equatable, CustomStringConvertible {
     /// The label must be 1–32 printable ASCII characters without spaces.
     case invalidLabel(String)
-    /// The epoch length is outside one minute to 52 weeks.
-    case epochLengthOutOfRange(Int64)
+    /// The epoch length is outside one minute (a demo or test network: 5 s) to 52 weeks.
+    case epochLengthOutOfRange(Int64, demo: Bool)
     /// The difficulty is outside 0...32 bits.
     case difficultyOutOfRange(Int)
     /// The scrypt cost is outside 1...20 (log2 N).
@@ -116,8 +139,10 @@ public enum NetworkParametersError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidLabel(let label):
             "network label \"\(label)\" must be 1–\(NetworkParameters.maximumLabelLength) printable ASCII characters"
-        case .epochLengthOutOfRange(let seconds):
-            "epoch length \(seconds) s is out of range (allowed: \(EpochSchedule.minimumLengthSeconds)..."
+        case .epochLengthOutOfRange(let seconds, let demo):
+            "epoch length \(seconds) s is out of range (allowed"
+                + (demo ? " on a demo or test network" : "") + ": "
+                + "\(demo ? EpochSchedule.minimumDemoLengthSeconds : EpochSchedule.minimumLengthSeconds)..."
                 + "\(EpochSchedule.maximumLengthSeconds) s)"
         case .difficultyOutOfRange(let bits):
             "proof-of-work difficulty \(bits) is out of range (allowed: \(NetworkParameters.difficultyRange))"

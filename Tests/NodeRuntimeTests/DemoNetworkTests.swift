@@ -16,7 +16,8 @@ struct DemoNetworkTests {
             dashboardPort: 0,
             policy: DisplayPolicy(subPopulationMinimum: 1, networkMinimum: 3),
             maxConnections: 4,
-            sendWindowSeconds: 0.5
+            sendWindowSeconds: 0.5,
+            fullDashboardGraceSeconds: 0
         )
         let events = Events<DemoEvent>()
         let demo = DemoNetwork(

@@ -189,6 +189,20 @@ struct NetworkParametersTests {
         )
     }
 
+    @Test("Only demo- or test-labelled networks may have epochs shorter than a minute")
+    func shortDemoEpochs() throws {
+        let demo = try NetworkParameters(label: "demo", epochLengthSeconds: 10, difficultyBits: 4)
+        #expect(demo.schedule.lengthSeconds == 10)
+        #expect(demo.isDemoOrTest)
+        #expect(demo.subPopulationEpochs == 6)
+        #expect(try NetworkParameters(label: "test-sync", epochLengthSeconds: 5, difficultyBits: 4).isDemoOrTest)
+        #expect(!NetworkParameters.publicNetwork.isDemoOrTest)
+        #expect(NetworkParameters.publicNetwork.subPopulationEpochs == 4)
+        #expect(throws: NetworkParametersError.epochLengthOutOfRange(10, demo: false)) {
+            try NetworkParameters(label: "demonstration", epochLengthSeconds: 10, difficultyBits: 4)
+        }
+    }
+
     @Test("Invalid parameters are rejected")
     func invalid() {
         #expect(throws: NetworkParametersError.invalidLabel("")) {
@@ -197,8 +211,11 @@ struct NetworkParametersTests {
         #expect(throws: NetworkParametersError.invalidLabel("my net")) {
             try NetworkParameters(label: "my net", epochLengthSeconds: 600, difficultyBits: 4)
         }
-        #expect(throws: NetworkParametersError.epochLengthOutOfRange(59)) {
-            try NetworkParameters(label: "demo", epochLengthSeconds: 59, difficultyBits: 4)
+        #expect(throws: NetworkParametersError.epochLengthOutOfRange(59, demo: false)) {
+            try NetworkParameters(label: "staging", epochLengthSeconds: 59, difficultyBits: 4)
+        }
+        #expect(throws: NetworkParametersError.epochLengthOutOfRange(4, demo: true)) {
+            try NetworkParameters(label: "demo", epochLengthSeconds: 4, difficultyBits: 4)
         }
         #expect(throws: NetworkParametersError.difficultyOutOfRange(33)) {
             try NetworkParameters(label: "demo", epochLengthSeconds: 600, difficultyBits: 33)

@@ -112,12 +112,11 @@ public final class DemoNetwork: Sendable {
             parameters: self.options.parameters
         )
         let logger = self.logger
-        // Synthetic peers hold a report whose stem hop failed for a 2 s mean embargo (not up to 30 s as on a
-        // long epoch), so that every synthetic report reaches the user's node soon after start.
-        let epochLength = self.options.parameters.schedule.lengthSeconds
-        let stem = try? StemRelayConfiguration(
-            stemEpochLength: .seconds(min(600, max(1, epochLength))),
-            embargoMean: .seconds(2)
+        // Synthetic peers hold a report whose stem hop failed for at most a 2 s mean embargo (not up to 30 s as on
+        // a long epoch), so that every synthetic report reaches the user's node soon after start.
+        let stem = StemRelayConfiguration.scaled(
+            toEpochLengthSeconds: self.options.parameters.schedule.lengthSeconds,
+            embargoAtMost: .seconds(2)
         )
         return P2PPrivacyNetwork(
             settings: settings,
@@ -162,7 +161,8 @@ public final class DemoNetwork: Sendable {
                     fallbackToAnyPort: self.options.dashboardPort == NodeDashboardOptions.defaultPort
                 ),
                 policy: self.options.policy,
-                pingInterval: .seconds(10)
+                // Peers' round trips show within seconds of connecting (the public default is slower).
+                pingInterval: .seconds(2)
             ),
             database: database,
             logger: self.logger,
@@ -228,12 +228,15 @@ public final class DemoNetwork: Sendable {
 
     // MARK: Progress
 
-    /// Reports the user's node's progress until the dashboard is populated.
+    /// Reports the user's node's progress until the dashboard is populated: every part shown once this epoch's
+    /// reports settled, or the headline figures for ``DemoOptions/fullDashboardGraceSeconds`` when some part does
+    /// not fill.
     func watch(_ node: CommunityNode) async {
         let expected = self.options.peerReports.count * 2
         var lastReceived = -1
         var lastChange = ContinuousClock.now
         var url: String?
+        var headlineSince: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
                 try await ContinuousClock().sleep(for: .milliseconds(250))
@@ -249,6 +252,7 @@ public final class DemoNetwork: Sendable {
             }
             let readiness = DemoReadiness(
                 dashboard: try? await node.dashboardSource.insights(),
+                history: (try? await node.dashboardSource.trendHistory()) ?? [],
                 reports: received,
                 expectedReports: expected
             )
@@ -256,7 +260,10 @@ public final class DemoNetwork: Sendable {
             let mostArrived = received * 10 >= expected * 9
             if url == nil { url = self.dashboardURL.withLock { $0 } }
             let settled = received >= expected || (mostArrived && quiet)
-            if let url, readiness.isComplete || (readiness.hasHeadline && settled) {
+            if readiness.hasHeadline && settled && headlineSince == nil { headlineSince = .now }
+            let grace = Duration.seconds(max(self.options.fullDashboardGraceSeconds, 0))
+            let waitedEnough = headlineSince.map { ContinuousClock.now - $0 >= grace } ?? false
+            if let url, readiness.isComplete || (readiness.hasAllParts && settled) || waitedEnough {
                 let elapsed = ContinuousClock.now - self.started
                 let (seconds, attoseconds) = elapsed.components
                 self.sink(.ready(readiness, url: url, seconds: Double(seconds) + Double(attoseconds) * 1e-18))

@@ -18,6 +18,8 @@ public struct DemoReadiness: Hashable, Sendable {
     public var recommendations: Bool
     /// At least one region's statistics are shown.
     public var regional: Bool
+    /// The trend chart has at least two stored epochs with enough reports.
+    public var trends: Bool
     /// The grade leaderboard is shown.
     public var leaderboard: Bool
 
@@ -31,11 +33,18 @@ public struct DemoReadiness: Hashable, Sendable {
         self.tools = false
         self.recommendations = false
         self.regional = false
+        self.trends = false
         self.leaderboard = false
     }
 
-    /// The parts `dashboard` fills, with `reports` of `expectedReports` admitted.
-    public init(dashboard: CommunityDashboard?, reports: Int, expectedReports: Int) {
+    /// The parts `dashboard` (with the stored epoch `history` behind its trend chart) fills, with `reports` of
+    /// `expectedReports` admitted.
+    public init(
+        dashboard: CommunityDashboard?,
+        history: [AggregateSnapshot] = [],
+        reports: Int,
+        expectedReports: Int
+    ) {
         self.init(expectedReports: expectedReports)
         self.reports = reports
         guard let dashboard else { return }
@@ -46,22 +55,26 @@ public struct DemoReadiness: Hashable, Sendable {
         self.recommendations = !dashboard.comparison.recommendations.isEmpty
         self.regional = dashboard.stats.regionalData.contains { $0.stats.value != nil }
         self.leaderboard = dashboard.leaderboard.grades.value != nil
+        self.trends = history.filter { $0.participants >= dashboard.policy.networkMinimum }.count >= 2
     }
 
     /// The headline figures (rank, average, grade distribution, leaderboard) are shown.
     public var hasHeadline: Bool { self.rank && self.average && self.gradeDistribution && self.leaderboard }
 
-    /// Every part is shown and every expected report arrived.
-    public var isComplete: Bool {
-        self.hasHeadline && self.tools && self.recommendations && self.regional && self.reports >= self.expectedReports
+    /// Every part of the page shows real figures (headline, tools, recommendations, trends, regions).
+    public var hasAllParts: Bool {
+        self.hasHeadline && self.tools && self.recommendations && self.regional && self.trends
     }
+
+    /// Every part is shown and every expected report arrived.
+    public var isComplete: Bool { self.hasAllParts && self.reports >= self.expectedReports }
 
     /// The names of the parts shown, in page order.
     public var filledParts: [String] {
         let parts: [(String, Bool)] = [
             ("rank", self.rank), ("average", self.average), ("grade_distribution", self.gradeDistribution),
-            ("tools", self.tools), ("recommendations", self.recommendations), ("regional", self.regional),
-            ("leaderboard", self.leaderboard),
+            ("tools", self.tools), ("recommendations", self.recommendations), ("trends", self.trends),
+            ("regional", self.regional), ("leaderboard", self.leaderboard),
         ]
         return parts.filter(\.1).map(\.0)
     }

@@ -51,6 +51,8 @@ public actor P2PPrivacyNetwork {
     private var truth: TrueReportValues?
     private var profile: LocalProfile?
     private var lastEpoch: UInt32?
+    /// The counts of epochs whose raw reports were dropped, for the pooled sub-population figures.
+    private var tallyHistory = EpochTallyHistory(capacity: NetworkParameters.maximumSubPopulationEpochs)
     private var syncedPeers: Set<PeerID> = []
     private var statisticsDirty = false
     private var lastPing: Date?
@@ -285,6 +287,7 @@ public actor P2PPrivacyNetwork {
     func tick() async {
         guard let epoch = self.currentEpoch else { return }
         if self.lastEpoch != epoch {
+            self.archiveTallies(before: epoch)
             self.lastEpoch = epoch
             self.pool.advance(to: epoch)
             self.schedule.forget(before: epoch == 0 ? 0 : epoch - 1)
@@ -478,13 +481,45 @@ public actor P2PPrivacyNetwork {
         return false
     }
 
-    /// The estimates of `epoch`: its admitted reports and our own sent ones not back from gossip yet.
+    /// The estimates of `epoch`: its admitted reports and our own sent ones not back from gossip yet; the tool and
+    /// region figures pool the last ``NetworkParameters/subPopulationEpochs`` epochs (kept tallies of older ones).
     private func estimates(of epoch: UInt32) -> CommunityEstimates {
+        let tally = self.liveTally(of: epoch) ?? ReportTally()
+        let pooled = self.tallyHistory.pooled(
+            endingWith: epoch,
+            epochs: self.configuration.parameters.subPopulationEpochs,
+            live: { $0 == epoch ? tally : self.liveTally(of: $0) }
+        )
+        return CommunityEstimates(
+            tally: tally,
+            policy: self.configuration.policy,
+            pooled: pooled.tally,
+            pooledEpochs: pooled.epochs
+        )
+    }
+
+    /// The counts of `epoch` from the reports still held (admitted, and our own sent ones not back from gossip yet);
+    /// `nil` when nothing of that epoch is held (the pool dropped it, or none arrived).
+    private func liveTally(of epoch: UInt32) -> ReportTally? {
+        guard self.pool.count(epoch: epoch) > 0 || !(self.ownSent[epoch] ?? [:]).isEmpty else { return nil }
         var reports = self.pool.reports(epoch: epoch)
         for (id, report) in self.ownSent[epoch] ?? [:] where !self.pool.contains(id) {
             reports.append(report)
         }
-        return CommunityEstimates(reports: reports, policy: self.configuration.policy)
+        return ReportTally(reports)
+    }
+
+    /// Keeps the counts of the epochs the pool is about to drop on entering `epoch` (raw reports are only kept for
+    /// the current and previous epoch).
+    private func archiveTallies(before epoch: UInt32) {
+        guard let last = self.lastEpoch, last < epoch else { return }
+        for old in [last &- 1, last] where old <= last && old + 1 < epoch && self.tallyHistory.tally(of: old) == nil {
+            var reports = self.pool.reports(epoch: old)
+            for (id, report) in self.ownSent[old] ?? [:] where !self.pool.contains(id) {
+                reports.append(report)
+            }
+            self.tallyHistory.record(ReportTally(reports), epoch: old)
+        }
     }
 
     private func epochProgress() -> Double {

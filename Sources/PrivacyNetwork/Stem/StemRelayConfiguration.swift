@@ -29,13 +29,17 @@ public struct StemRelayConfiguration: Hashable, Sendable {
     /// The defaults scaled to a network whose report epochs last `epochLengthSeconds`: the mean embargo is
     /// min(30 s, epoch / 20) and the stem epoch min(10 min, epoch), so a labelled demo or test network with
     /// 20-second epochs holds a relay-less report for about a second, not for half its epoch. The public
-    /// network (weekly epochs) gets the plain defaults.
-    public static func scaled(toEpochLengthSeconds epochLengthSeconds: Int64) -> StemRelayConfiguration {
+    /// network (weekly epochs) gets the plain defaults. `embargoAtMost` caps the mean embargo further (the demo's
+    /// synthetic peers: 2 s, so a report whose stem hop failed still reaches the user's node soon).
+    public static func scaled(
+        toEpochLengthSeconds epochLengthSeconds: Int64,
+        embargoAtMost: TimeAmount = Self.maximumEmbargoMean
+    ) -> StemRelayConfiguration {
         let epoch = TimeAmount.seconds(max(1, epochLengthSeconds))
         let embargo = TimeAmount.nanoseconds(
             max(
                 TimeAmount.milliseconds(50).nanoseconds,
-                min(Self.maximumEmbargoMean.nanoseconds, epoch.nanoseconds / 20)
+                min(Self.maximumEmbargoMean.nanoseconds, embargoAtMost.nanoseconds, epoch.nanoseconds / 20)
             )
         )
         let stemEpoch = TimeAmount.nanoseconds(min(Self.maximumStemEpochLength.nanoseconds, epoch.nanoseconds))
