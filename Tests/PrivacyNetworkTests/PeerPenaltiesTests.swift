@@ -30,7 +30,7 @@ struct PeerPenaltiesTests {
     @Test("Scores halve every half-life, so occasional honest mistakes never add up")
     func decay() {
         var penalties = PeerPenalties<Int>()
-        let late = PeerPenalties<Int>.Offence.invalidReport(.wrongEpoch(epoch: 8, current: 10))
+        let late = PeerPenalties<Int>.Offence.invalidReport(.wrongEpoch(epoch: 7, current: 10))
         #expect(penalties.offence(late, by: 7, now: self.start) == .tolerate(score: 10))
         #expect(abs(penalties.score(of: 7, now: self.start + .minutes(10)) - 5) < 1e-9)
         #expect(abs(penalties.score(of: 7, now: self.start + .minutes(20)) - 2.5) < 1e-9)
@@ -55,6 +55,12 @@ struct PeerPenaltiesTests {
         #expect(Offence.gossipRuleBroken.weight == 25)
         #expect(Offence.badStream(.timedOut).weight == 10)
         #expect(Offence.invalidReport(.wrongEpoch(epoch: 1, current: 5)).weight == 10)
+        #expect(Offence.invalidReport(.wrongEpoch(epoch: 12, current: 10)).weight == 10)
+        // Just outside the window (two back: delayed across a boundary; one ahead: a clock slightly ahead) is no
+        // offence: honest peers of a 10-second demo network send such reports every epoch.
+        #expect(Offence.invalidReport(.wrongEpoch(epoch: 8, current: 10)).weight == 0)
+        #expect(Offence.invalidReport(.wrongEpoch(epoch: 11, current: 10)).weight == 0)
+        #expect(Offence.invalidReport(.wrongEpoch(epoch: 8, current: 10)).name == "wrong_epoch")
         #expect(Offence.badStream(.streamFailed).weight == 0)
         #expect(Offence.invalidReport(.wrongSize(3)).name == "wrong_size")
         #expect(Offence.badStream(.messageTooLarge).name == "message_too_large")

@@ -32,6 +32,17 @@ import Testing
         #expect(validator.workVerifications == 1)
     }
 
+    @Test("A report one epoch outside the window (two back, one ahead) is told apart from one further out")
+    func nearEpochWindow() {
+        #expect(ReportRejection.wrongEpoch(epoch: 8, current: 10).isNearEpochWindow)
+        #expect(ReportRejection.wrongEpoch(epoch: 11, current: 10).isNearEpochWindow)
+        #expect(!ReportRejection.wrongEpoch(epoch: 7, current: 10).isNearEpochWindow)
+        #expect(!ReportRejection.wrongEpoch(epoch: 12, current: 10).isNearEpochWindow)
+        #expect(ReportRejection.wrongEpoch(epoch: 1, current: 0).isNearEpochWindow)
+        #expect(!ReportRejection.wrongEpoch(epoch: UInt32.max, current: 0).isNearEpochWindow)
+        #expect(!ReportRejection.wrongSize(511).isNearEpochWindow)
+    }
+
     @Test("A second copy is ignored as a duplicate without a second proof-of-work verification")
     func duplicateIgnoredWithoutWork() {
         var validator = ReportValidator(parameters: self.parameters)

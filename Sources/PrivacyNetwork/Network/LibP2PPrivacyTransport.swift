@@ -322,6 +322,11 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
                 result = AdmissionResult(verdict: .reject, rejection: reason)
             }
             if result.verdict == .reject {
+                if result.rejection?.isNearEpochWindow == true {
+                    // Late (or early) by one epoch: an honest forwarder's report, dropped without a penalty here
+                    // and without GossipSub's P₄.
+                    return .ignore
+                }
                 // GossipSub penalises the forwarder too (P₄).
                 self?.penalize(message.propagationSource, .invalidReport(result.rejection), path: "gossip")
             }

@@ -49,10 +49,13 @@ public struct PeerPenalties<Peer: Hashable & Sendable>: Sendable {
         case gossipRuleBroken
 
         /// How much the offence adds to the score. Grossly malformed input weighs most; what an honest peer can
-        /// send by accident (a report from just outside the epoch window, another network's parameters, a slow
-        /// stream) weighs less; a failed stream is not an offence.
+        /// send by accident (a report from an epoch outside the window, another network's parameters, a slow
+        /// stream) weighs less; a report from just outside the window (``ReportRejection/isNearEpochWindow``) and a
+        /// failed stream are not offences.
         public var weight: Double {
             switch self {
+            case .invalidReport(let rejection?) where rejection.isNearEpochWindow:
+                0
             case .invalidReport(let rejection?):
                 switch rejection {
                 case .wrongEpoch, .wrongParameters: 10

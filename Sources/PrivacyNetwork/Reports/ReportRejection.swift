@@ -15,6 +15,15 @@ public enum ReportRejection: Hashable, Sendable, CustomStringConvertible {
     /// Not from the current or the previous epoch.
     case wrongEpoch(epoch: UInt32, current: UInt32)
 
+    /// Whether this is a report from just outside the epoch window: the epoch before the previous one (an honest
+    /// report delayed across an epoch boundary on its way here) or the next one (a sender whose clock runs slightly
+    /// ahead). Such a report is dropped without blaming the peer that forwarded it; on a demo network with
+    /// 10-second epochs this happens to honest peers every epoch.
+    public var isNearEpochWindow: Bool {
+        guard case .wrongEpoch(let epoch, let current) = self else { return false }
+        return epoch == current &+ 1 || (current >= 2 && epoch == current - 2)
+    }
+
     /// A short stable name for logs and counters.
     public var name: String {
         switch self {
