@@ -134,17 +134,5 @@ final class SwiftPubsubNode: @unchecked Sendable {
 /// Runs `body`, then stops `nodes`, also when `body` throws or the task is cancelled.
 @discardableResult
 func withStopping<T>(_ nodes: [SwiftPubsubNode], _ body: () async throws -> T) async throws -> T {
-    let result: T
-    do {
-        result = try await body()
-    } catch {
-        for node in nodes {
-            await node.stop()
-        }
-        throw error
-    }
-    for node in nodes {
-        await node.stop()
-    }
-    return result
+    try await withStopping(nodes, stop: { await $0.stop() }, body)
 }

@@ -32,19 +32,7 @@ func firstDiscovery(of peer: PeerID, on discovery: MDNSDiscovery) async throws -
 /// Runs `body`, then stops `discoveries`, also when `body` throws.
 @discardableResult
 func withStopping<T>(_ discoveries: [MDNSDiscovery], _ body: () async throws -> T) async throws -> T {
-    let result: T
-    do {
-        result = try await body()
-    } catch {
-        for discovery in discoveries {
-            await discovery.stop()
-        }
-        throw error
-    }
-    for discovery in discoveries {
-        await discovery.stop()
-    }
-    return result
+    try await withStopping(discoveries, stop: { await $0.stop() }, body)
 }
 
 @Suite("mDNS discovery on loopback multicast", .tags(.integration), .serialized)

@@ -438,3 +438,25 @@ enum IntegrationPaths {
             .deletingLastPathComponent()
     }
 }
+
+/// Runs `body`, then `stop` on each of `items`, also when `body` throws or the task is cancelled.
+@discardableResult
+func withStopping<T, Item>(
+    _ items: [Item],
+    stop: (Item) async -> Void,
+    _ body: () async throws -> T
+) async throws -> T {
+    let result: T
+    do {
+        result = try await body()
+    } catch {
+        for item in items {
+            await stop(item)
+        }
+        throw error
+    }
+    for item in items {
+        await stop(item)
+    }
+    return result
+}

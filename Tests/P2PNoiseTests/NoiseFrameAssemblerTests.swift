@@ -5,21 +5,9 @@ import Testing
 
 @Suite("Noise frames cut out of reads without cumulating them")
 struct NoiseFrameAssemblerTests {
-    private static let frames: [[UInt8]] = [
-        Array(0..<200).map { UInt8(truncatingIfNeeded: $0) },
-        [],
-        [UInt8](repeating: 0xAB, count: 65535),
-        [0x01, 0x02, 0x03],
-    ]
+    private static let frames = NoiseFrameFixtures.frames
 
-    private static func encoded(_ frames: [[UInt8]]) throws -> ByteBuffer {
-        var out = ByteBuffer()
-        let encoder = NoiseFrameEncoder()
-        for frame in frames {
-            try encoder.encode(data: ByteBuffer(bytes: frame), out: &out)
-        }
-        return out
-    }
+    private static func encoded(_ frames: [[UInt8]]) throws -> ByteBuffer { try NoiseFrameFixtures.encoded(frames) }
 
     /// Feeds `chunks` in order, collecting every frame, then ends the stream.
     private static func assemble(

@@ -5,22 +5,9 @@ import Testing
 
 @Suite("Noise 2-byte length framing")
 struct NoiseFrameDecoderTests {
-    /// Three frames of different sizes, including an empty one and a maximum-size one.
-    private static let frames: [[UInt8]] = [
-        Array(0..<200).map { UInt8(truncatingIfNeeded: $0) },
-        [],
-        [UInt8](repeating: 0xAB, count: 65535),
-        [0x01, 0x02, 0x03],
-    ]
+    private static let frames = NoiseFrameFixtures.frames
 
-    private static func encoded(_ frames: [[UInt8]]) throws -> ByteBuffer {
-        var out = ByteBuffer()
-        let encoder = NoiseFrameEncoder()
-        for frame in frames {
-            try encoder.encode(data: ByteBuffer(bytes: frame), out: &out)
-        }
-        return out
-    }
+    private static func encoded(_ frames: [[UInt8]]) throws -> ByteBuffer { try NoiseFrameFixtures.encoded(frames) }
 
     /// Feeds `chunks` one after another, collecting every frame, then signals end of stream.
     private static func decode(
