@@ -9,7 +9,7 @@ import Testing
 
 @Suite("demo command")
 struct DemoCommandTests {
-    @Test("Defaults: 60 synthetic peers, 2-minute demo epochs with low proof of work, port 8787, the example report")
+    @Test("Defaults: 60 synthetic peers, 10-second demo epochs with low proof of work, port 8787, the example report")
     func defaults() throws {
         let command = try #require(try PhantomTrail.parseAsRoot(["demo"]) as? DemoCommand)
         let options = try command.options()
@@ -17,7 +17,7 @@ struct DemoCommandTests {
         #expect(Set(options.peerReports.map(\.score)).count > 10)
         #expect(options.parameters.label == "demo")
         #expect(!options.parameters.isPublic)
-        #expect(options.parameters.schedule.lengthSeconds == 120)
+        #expect(options.parameters.schedule.lengthSeconds == 10)
         #expect(options.parameters.difficultyBits == DemoOptions.difficultyBits)
         #expect(options.dashboardPort == 8787)
         #expect(options.userReport == (try PrivacyReport.example()))
@@ -42,7 +42,7 @@ struct DemoCommandTests {
         arguments: [
             ["demo", "--peers", "0"],
             ["demo", "--peers", "501"],
-            ["demo", "--epoch", "10s"],
+            ["demo", "--epoch", "4s"],
             ["demo", "--epoch", "later"],
             ["demo", "--port", "70000"],
             ["demo", "--events", "xml"],

@@ -81,7 +81,7 @@ struct NodeCommandTests {
             ["node", "--share-region", "mars"],
             ["node", "--max-connections", "0"],
             ["node", "--max-connections", "21"],
-            ["node", "--epoch-length", "10s"],
+            ["node", "--epoch-length", "4s"],
             ["node", "--epoch-length", "soon"],
             ["node", "--pow-difficulty", "40"],
             ["node", "--share"],
