@@ -432,7 +432,7 @@ public actor P2PPrivacyNetwork {
         guard let epoch = self.currentEpoch else { return AdmissionResult(verdict: .ignore) }
         if let peer { self.discovery.peerSeen(peer, now: self.now()) }
         let reportEpoch = report.envelope.epoch
-        guard reportEpoch == epoch || (epoch > 0 && reportEpoch == epoch - 1) else {
+        guard ReportValidator.isInEpochWindow(reportEpoch, current: epoch) else {
             return AdmissionResult(verdict: .reject, rejection: .wrongEpoch(epoch: reportEpoch, current: epoch))
         }
         // Bytes of the same report arriving later are a duplicate, not new work to verify.
@@ -514,11 +514,7 @@ public actor P2PPrivacyNetwork {
     private func archiveTallies(before epoch: UInt32) {
         guard let last = self.lastEpoch, last < epoch else { return }
         for old in [last &- 1, last] where old <= last && old + 1 < epoch && self.tallyHistory.tally(of: old) == nil {
-            var reports = self.pool.reports(epoch: old)
-            for (id, report) in self.ownSent[old] ?? [:] where !self.pool.contains(id) {
-                reports.append(report)
-            }
-            self.tallyHistory.record(ReportTally(reports), epoch: old)
+            self.tallyHistory.record(self.liveTally(of: old) ?? ReportTally(), epoch: old)
         }
     }
 

@@ -85,6 +85,6 @@ public struct ReportPool: Sendable {
     }
 
     private static func isKept(_ epoch: UInt32, current: UInt32) -> Bool {
-        epoch == current || (current > 0 && epoch == current - 1)
+        ReportValidator.isInEpochWindow(epoch, current: current)
     }
 }

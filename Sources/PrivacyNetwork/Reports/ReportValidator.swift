@@ -66,13 +66,18 @@ public struct ReportValidator: Sendable {
             return .decided(.reject(ReportRejection(error)))
         }
         let epoch = envelope.epoch
-        guard epoch == currentEpoch || (currentEpoch > 0 && epoch == currentEpoch - 1) else {
+        guard Self.isInEpochWindow(epoch, current: currentEpoch) else {
             return .decided(.reject(.wrongEpoch(epoch: epoch, current: currentEpoch)))
         }
         if let bits = self.failedWork[id] {
             return .decided(.reject(.tooLittleWork(leadingZeroBits: bits, required: self.parameters.difficultyBits)))
         }
         return .needsWork(envelope, id: id)
+    }
+
+    /// Whether a report of `epoch` may be admitted by a node whose epoch is `current`: the current or the previous one.
+    public static func isInEpochWindow(_ epoch: UInt32, current: UInt32) -> Bool {
+        epoch == current || (current > 0 && epoch == current - 1)
     }
 
     /// Verifies an envelope's proof of work: nil if it is enough. One scrypt call; safe to run anywhere.
