@@ -67,11 +67,11 @@ struct BrowserTests {
         }
     }
 
-    /// How long after its start the real demo (default 60 peers, 10 s demo epochs) must show every panel with real
-    /// figures. Issue 6 asks for one minute on a fresh machine; on the shared 2-core machine under load (load average
-    /// 6–29, debug build) the first run had rank, average, grades, recommendations and a two-point trend within 60 s
-    /// but tools and regions not yet (17 of 60 users' reports per epoch arrived), so the bound here is three minutes.
-    static let demoPopulatedWithin: Duration = .seconds(180)
+    /// How long after its start the real demo (default 60 peers, 10 s demo epochs) may take to show every panel with
+    /// real figures. Issue 6 asks for one minute on a fresh machine: alone on a 2-core machine (debug build) it took
+    /// 25 s, and 48 s with two release builds running beside it (load average 8); the bound leaves room for a slower
+    /// CI machine, and the test prints the figure.
+    static let demoPopulatedWithin: Duration = .seconds(90)
 
     @Test(
         "The real demo (phantom-trail demo, default 60 peers) fills every panel with real figures",
@@ -169,7 +169,7 @@ struct BrowserTests {
         #expect(changed.marker == "demo")
         #expect(page.documentsLoaded == 1)
 
-        // Once the demo says every synthetic user's reports are in, the page shows them without a reload.
+        // Once the demo says it is ready (every part shown for a few seconds), the page still shows it live.
         let ready = try await demo.next("demo_ready")
         let final = try await page.snapshot(
             until: "s => s.liveState === \"Live\" && s.rank.startsWith(\"Better than\")",

@@ -74,4 +74,69 @@ struct DemoReadinessTests {
         #expect(parameters.schedule.lengthSeconds <= 15)
         #expect(parameters.subPopulationEpochs * Int(parameters.schedule.lengthSeconds) >= 60)
     }
+
+    /// A readiness with the given parts filled.
+    static func readiness(headline: Bool, allParts: Bool, reports: Int = 10) -> DemoReadiness {
+        var readiness = DemoReadiness(expectedReports: 120)
+        readiness.reports = reports
+        readiness.rank = headline
+        readiness.average = headline
+        readiness.gradeDistribution = headline
+        readiness.leaderboard = headline
+        readiness.tools = allParts
+        readiness.recommendations = allParts
+        readiness.regional = allParts
+        readiness.trends = allParts
+        return readiness
+    }
+
+    /// What `rule` answers to each step (seconds after the start, what the page showed), in order.
+    static func answers(_ rule: DemoReadyRule, _ steps: [(Double, DemoReadiness)]) -> [Bool] {
+        var rule = rule
+        return steps.map { rule.observe($0.1, atSeconds: $0.0) }
+    }
+
+    @Test("Ready once every part stayed filled for the steady time, however few of this epoch's reports are in")
+    func readyWhenEveryPartStaysFilled() {
+        let answers = Self.answers(
+            DemoReadyRule(steadySeconds: 2, graceSeconds: 45),
+            [
+                (1, Self.readiness(headline: false, allParts: false)),
+                (20, Self.readiness(headline: true, allParts: true, reports: 3)),
+                (21.5, Self.readiness(headline: true, allParts: true, reports: 0)),
+                // A part that empties again restarts the steady time.
+                (21.75, Self.readiness(headline: true, allParts: false)),
+                (22, Self.readiness(headline: true, allParts: true)),
+                (23.75, Self.readiness(headline: true, allParts: true)),
+                (24, Self.readiness(headline: true, allParts: true, reports: 1)),
+            ]
+        )
+        #expect(answers == [false, false, false, false, false, false, true])
+    }
+
+    @Test("Ready at once when every part is filled and every expected report is in")
+    func readyWhenComplete() {
+        let answers = Self.answers(
+            DemoReadyRule(steadySeconds: 2, graceSeconds: 45),
+            [
+                (29, Self.readiness(headline: true, allParts: true, reports: 119)),
+                (30, Self.readiness(headline: true, allParts: true, reports: 120)),
+            ]
+        )
+        #expect(answers == [false, true])
+    }
+
+    @Test("A demo too small to fill every part is ready the grace time after the headline figures appeared")
+    func readyAfterGrace() {
+        let answers = Self.answers(
+            DemoReadyRule(steadySeconds: 2, graceSeconds: 45),
+            [
+                (5, Self.readiness(headline: false, allParts: false)),
+                (10, Self.readiness(headline: true, allParts: false)),
+                (54.9, Self.readiness(headline: true, allParts: false, reports: 120)),
+                (55, Self.readiness(headline: true, allParts: false)),
+            ]
+        )
+        #expect(answers == [false, false, false, true])
+    }
 }

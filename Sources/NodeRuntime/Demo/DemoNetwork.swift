@@ -228,15 +228,12 @@ public final class DemoNetwork: Sendable {
 
     // MARK: Progress
 
-    /// Reports the user's node's progress until the dashboard is populated: every part shown once this epoch's
-    /// reports settled, or the headline figures for ``DemoOptions/fullDashboardGraceSeconds`` when some part does
-    /// not fill.
+    /// Reports the user's node's progress until the dashboard is populated (see ``DemoReadyRule``).
     func watch(_ node: CommunityNode) async {
         let expected = self.options.peerReports.count * 2
         var lastReceived = -1
-        var lastChange = ContinuousClock.now
         var url: String?
-        var headlineSince: ContinuousClock.Instant?
+        var rule = DemoReadyRule(graceSeconds: self.options.fullDashboardGraceSeconds)
         while !Task.isCancelled {
             do {
                 try await ContinuousClock().sleep(for: .milliseconds(250))
@@ -247,7 +244,6 @@ public final class DemoNetwork: Sendable {
             let received = min(await node.network.admittedReports(in: epoch), expected)
             if received != lastReceived {
                 lastReceived = received
-                lastChange = .now
                 self.sink(.reports(received: received, expected: expected))
             }
             let readiness = DemoReadiness(
@@ -256,17 +252,11 @@ public final class DemoNetwork: Sendable {
                 reports: received,
                 expectedReports: expected
             )
-            let quiet = ContinuousClock.now - lastChange > .seconds(5)
-            let mostArrived = received * 10 >= expected * 9
             if url == nil { url = self.dashboardURL.withLock { $0 } }
-            let settled = received >= expected || (mostArrived && quiet)
-            if readiness.hasHeadline && settled && headlineSince == nil { headlineSince = .now }
-            let grace = Duration.seconds(max(self.options.fullDashboardGraceSeconds, 0))
-            let waitedEnough = headlineSince.map { ContinuousClock.now - $0 >= grace } ?? false
-            if let url, readiness.isComplete || (readiness.hasAllParts && settled) || waitedEnough {
-                let elapsed = ContinuousClock.now - self.started
-                let (seconds, attoseconds) = elapsed.components
-                self.sink(.ready(readiness, url: url, seconds: Double(seconds) + Double(attoseconds) * 1e-18))
+            let (seconds, attoseconds) = (ContinuousClock.now - self.started).components
+            let elapsed = Double(seconds) + Double(attoseconds) * 1e-18
+            if rule.observe(readiness, atSeconds: elapsed), let url {
+                self.sink(.ready(readiness, url: url, seconds: elapsed))
                 return
             }
         }

@@ -79,3 +79,40 @@ public struct DemoReadiness: Hashable, Sendable {
         return parts.filter(\.1).map(\.0)
     }
 }
+
+/// When the demo says it is ready: once every part of the page has shown figures for ``steadySeconds`` in a row
+/// (or at once when every expected report of the epoch is in, too), or, when some part does not fill (a small demo),
+/// once the headline figures have been shown for ``graceSeconds``. Epoch counts restart every epoch, so readiness
+/// never waits for an epoch's reports to settle.
+public struct DemoReadyRule: Sendable {
+    /// How long every part must stay filled.
+    public var steadySeconds: Double
+    /// How long the headline figures must stay shown before the demo is ready without the other parts.
+    public var graceSeconds: Double
+    private var allPartsSince: Double?
+    private var headlineSince: Double?
+
+    /// A rule that has seen nothing yet.
+    public init(steadySeconds: Double = 2, graceSeconds: Double) {
+        self.steadySeconds = max(steadySeconds, 0)
+        self.graceSeconds = max(graceSeconds, 0)
+    }
+
+    /// Takes in what the page showed `seconds` after the start; true once the demo is ready.
+    public mutating func observe(_ readiness: DemoReadiness, atSeconds seconds: Double) -> Bool {
+        if readiness.hasAllParts {
+            if self.allPartsSince == nil { self.allPartsSince = seconds }
+        } else {
+            self.allPartsSince = nil
+        }
+        if readiness.hasHeadline {
+            if self.headlineSince == nil { self.headlineSince = seconds }
+        } else {
+            self.headlineSince = nil
+        }
+        if readiness.isComplete { return true }
+        if let since = self.allPartsSince, seconds - since >= self.steadySeconds { return true }
+        if let since = self.headlineSince, seconds - since >= self.graceSeconds { return true }
+        return false
+    }
+}
