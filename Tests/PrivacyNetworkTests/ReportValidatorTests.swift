@@ -163,6 +163,35 @@ import Testing
         )
         #expect(validator.workVerifications == 2)
     }
+
+    @Test("Validators sharing a work-verdict cache verify each report's work once; each still admits it once")
+    func sharedWorkVerdicts() throws {
+        let cache = WorkVerdictCache(parameters: self.parameters)
+        let stem = SharedReportValidator(parameters: self.parameters, workVerdicts: cache)
+        let gossip = SharedReportValidator(parameters: self.parameters, workVerdicts: cache)
+        let good = TestReports.minted().encode()
+        let bad = TestReports.unworked().encode()
+        #expect(stem.validate(good, currentEpoch: 10).isAccept)
+        #expect(gossip.validate(good, currentEpoch: 10).isAccept)
+        #expect(gossip.validate(good, currentEpoch: 10) == .ignore(duplicateOf: ReportID(data: good)))
+        let rejected = try #require(stem.validate(bad, currentEpoch: 10).rejection)
+        #expect(gossip.validate(bad, currentEpoch: 10).rejection == rejected)
+        #expect(rejected.name == "too_little_work")
+        #expect(cache.workVerifications == 2)
+
+        // Verdicts reached under other parameters are neither taken nor remembered.
+        let stricter = try NetworkParameters(
+            label: "test",
+            epochLengthSeconds: 600,
+            difficultyBits: 30,
+            scryptCostLog2: 4
+        )
+        let envelope = try ReportEnvelope(decoding: good)
+        let id = ReportID(data: good)
+        #expect(cache.verifyWork(of: envelope, id: id, parameters: stricter)?.name == "too_little_work")
+        #expect(cache.verifyWork(of: envelope, id: id, parameters: self.parameters) == nil)
+        #expect(cache.workVerifications == 2)
+    }
 }
 
 extension ReportVerdict {

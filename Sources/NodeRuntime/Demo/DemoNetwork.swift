@@ -16,7 +16,8 @@ import UnixSignals
 /// The network never leaves loopback (listeners on 127.0.0.1, no mDNS) and is labelled "demo" (its own parameters,
 /// so the public network rejects its reports). Synthetic peers send their epoch's two wire reports within a few
 /// seconds of the start (and of each later epoch) instead of at a random moment of the epoch, so the dashboard fills
-/// at once. Every host shares the process's one event loop group.
+/// at once. Every host shares the process's one event loop group, and the synthetic peers share one
+/// ``WorkVerdictCache``: each report's proof of work is verified once in the process, not once per peer.
 public final class DemoNetwork: Sendable {
     /// Receives the demo's events (called from the demo's tasks).
     public typealias EventSink = @Sendable (DemoEvent) -> Void
@@ -25,10 +26,12 @@ public final class DemoNetwork: Sendable {
     private let logger: Logger
     private let sink: EventSink
     private let started = ContinuousClock.now
+    private let workVerdicts: WorkVerdictCache
 
     /// A demo of `options`.
     public init(options: DemoOptions, logger: Logger, sink: @escaping EventSink) {
         self.options = options
+        self.workVerdicts = WorkVerdictCache(parameters: options.parameters)
         self.logger = logger
         self.sink = sink
     }
@@ -109,7 +112,8 @@ public final class DemoNetwork: Sendable {
             listenAddresses: [Self.loopback],
             maxConnections: settings.maxConnections,
             mdns: false,
-            parameters: self.options.parameters
+            parameters: self.options.parameters,
+            workVerdicts: self.workVerdicts
         )
         let logger = self.logger
         // Synthetic peers hold a report whose stem hop failed for at most a 2 s mean embargo (not up to 30 s as on

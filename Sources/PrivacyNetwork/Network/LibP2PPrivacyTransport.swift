@@ -34,6 +34,9 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
         public var parameters: NetworkParameters
         /// The mDNS UDP port: 5353 everywhere but in tests that want a group of their own.
         public var mdnsPort: Int
+        /// Proof-of-work verdicts to share with other transports in this process (the demo's nodes); nil: this
+        /// transport's stem, gossip and sync validators share a cache of their own.
+        public var workVerdicts: WorkVerdictCache?
 
         /// Options.
         public init(
@@ -41,13 +44,15 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             maxConnections: Int,
             mdns: Bool,
             parameters: NetworkParameters,
-            mdnsPort: Int = 5353
+            mdnsPort: Int = 5353,
+            workVerdicts: WorkVerdictCache? = nil
         ) {
             self.listenAddresses = listenAddresses
             self.maxConnections = maxConnections
             self.mdns = mdns
             self.parameters = parameters
             self.mdnsPort = mdnsPort
+            self.workVerdicts = workVerdicts
         }
     }
 
@@ -121,9 +126,11 @@ public final class LibP2PPrivacyTransport: PrivacyNetworkTransport {
             consumesHostEvents: false,
             logger: logger
         )
-        self.stemValidator = SharedReportValidator(parameters: options.parameters)
-        self.gossipValidator = SharedReportValidator(parameters: options.parameters)
-        self.syncValidator = SharedReportValidator(parameters: options.parameters)
+        // A relay sees a report on the stem and again in gossip: its work is verified once.
+        let workVerdicts = options.workVerdicts ?? WorkVerdictCache(parameters: options.parameters)
+        self.stemValidator = SharedReportValidator(parameters: options.parameters, workVerdicts: workVerdicts)
+        self.gossipValidator = SharedReportValidator(parameters: options.parameters, workVerdicts: workVerdicts)
+        self.syncValidator = SharedReportValidator(parameters: options.parameters, workVerdicts: workVerdicts)
         self.stemConfiguration =
             stem ?? StemRelayConfiguration.scaled(toEpochLengthSeconds: options.parameters.schedule.lengthSeconds)
         self.clock = clock

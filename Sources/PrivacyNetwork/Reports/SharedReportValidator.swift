@@ -17,9 +17,17 @@ public final class SharedReportValidator: Sendable {
     /// The network whose reports are admitted.
     public let parameters: NetworkParameters
 
-    /// A shared validator for `parameters`.
-    public init(parameters: NetworkParameters, cacheCapacity: Int = ReportValidator.defaultCacheCapacity) {
+    /// Remembered proof-of-work verdicts, shared with other validators (nil: every new report's work is verified).
+    public let workVerdicts: WorkVerdictCache?
+
+    /// A shared validator for `parameters`, taking proof-of-work verdicts from `workVerdicts` when given.
+    public init(
+        parameters: NetworkParameters,
+        cacheCapacity: Int = ReportValidator.defaultCacheCapacity,
+        workVerdicts: WorkVerdictCache? = nil
+    ) {
         self.parameters = parameters
+        self.workVerdicts = workVerdicts
         self.state = Mutex(State(validator: ReportValidator(parameters: parameters, cacheCapacity: cacheCapacity)))
     }
 
@@ -37,7 +45,12 @@ public final class SharedReportValidator: Sendable {
         case .decided(let verdict):
             return verdict
         case .needsWork(let envelope, let id):
-            let rejection = ReportValidator.verifyWork(of: envelope, parameters: self.parameters)
+            let rejection: ReportRejection?
+            if let workVerdicts = self.workVerdicts {
+                rejection = workVerdicts.verifyWork(of: envelope, id: id, parameters: self.parameters)
+            } else {
+                rejection = ReportValidator.verifyWork(of: envelope, parameters: self.parameters)
+            }
             return self.state.withLock { state in
                 state.inFlight.remove(id)
                 return state.validator.complete(envelope, id: id, workRejection: rejection)
