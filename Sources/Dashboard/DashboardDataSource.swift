@@ -48,8 +48,11 @@ public struct DashboardStatus: Hashable, Sendable {
     public var connectedPeers: Int
     /// The connection target (the `maxConnections` setting), for the connectivity level.
     public var targetPeers: Int
-    /// Users heard from this epoch (score reports admitted).
+    /// Users heard from this epoch (score reports admitted), or from the previous epoch when
+    /// ``usersReportedInPreviousEpoch`` (the statistics show the previous, complete epoch).
     public var usersReportedThisEpoch: Int
+    /// Whether ``usersReportedThisEpoch`` counts the previous epoch ("… users reported last week").
+    public var usersReportedInPreviousEpoch: Bool
     /// The network kind.
     public var network: DashboardNetworkKind
     /// The network's label (e.g. "public", "demo").
@@ -79,8 +82,10 @@ public struct DashboardStatus: Hashable, Sendable {
         epochProgress: Double,
         lastUpdated: Date?,
         joined: Bool,
-        sharing: Bool
+        sharing: Bool,
+        usersReportedInPreviousEpoch: Bool = false
     ) {
+        self.usersReportedInPreviousEpoch = usersReportedInPreviousEpoch
         self.connectedPeers = connectedPeers
         self.targetPeers = targetPeers
         self.usersReportedThisEpoch = usersReportedThisEpoch

@@ -20,6 +20,7 @@ struct StatusBody: Encodable, Equatable {
     var connectedPeers: Int
     var targetPeers: Int
     var usersReportedThisEpoch: Int
+    var usersReportedInPreviousEpoch: Bool
     var network: DashboardNetworkKind
     var networkLabel: String
     var epoch: Int
@@ -35,6 +36,7 @@ struct StatusBody: Encodable, Equatable {
         self.connectedPeers = max(status.connectedPeers, 0)
         self.targetPeers = max(status.targetPeers, 0)
         self.usersReportedThisEpoch = max(status.usersReportedThisEpoch, 0)
+        self.usersReportedInPreviousEpoch = status.usersReportedInPreviousEpoch
         self.network = status.network
         self.networkLabel = status.networkLabel
         self.epoch = status.epoch
@@ -53,18 +55,21 @@ struct StatusBody: Encodable, Equatable {
         )
     }
 
-    /// "Connected to 12 peers · 47 users reported this week".
+    /// "Connected to 12 peers · 47 users reported this week" ("last week" while the figures are the previous
+    /// week's).
     static func statusLine(_ status: DashboardStatus) -> String {
         guard status.joined else { return "Not joined to the privacy network" }
         let peers = status.connectedPeers == 1 ? "1 peer" : "\(max(status.connectedPeers, 0)) peers"
         let users =
             status.usersReportedThisEpoch == 1
             ? "1 user reported" : "\(max(status.usersReportedThisEpoch, 0)) users reported"
+        let which = status.usersReportedInPreviousEpoch ? "last" : "this"
         let period =
             status.epochLengthSeconds == 604_800
-            ? "this week"
+            ? "\(which) week"
             : status.network == .demo
-                ? "this demo epoch (demo epoch = \(Self.duration(seconds: status.epochLengthSeconds)))" : "this epoch"
+                ? "\(which) demo epoch (demo epoch = \(Self.duration(seconds: status.epochLengthSeconds)))"
+                : "\(which) epoch"
         return "Connected to \(peers) · \(users) \(period)"
     }
 

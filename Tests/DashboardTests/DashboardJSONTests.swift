@@ -15,7 +15,8 @@ struct DashboardJSONTests {
         epochLength: Int = 604_800,
         joined: Bool = true,
         progress: Double = 0.5,
-        network: DashboardNetworkKind = .public
+        network: DashboardNetworkKind = .public,
+        previousEpoch: Bool = false
     ) -> DashboardStatus {
         DashboardStatus(
             connectedPeers: peers,
@@ -28,7 +29,8 @@ struct DashboardJSONTests {
             epochProgress: progress,
             lastUpdated: nil,
             joined: joined,
-            sharing: joined
+            sharing: joined,
+            usersReportedInPreviousEpoch: previousEpoch
         )
     }
 
@@ -48,6 +50,22 @@ struct DashboardJSONTests {
                 == "Connected to 5 peers · 61 users reported this demo epoch (demo epoch = 1 min 30 s)"
         )
         #expect(StatusBody(self.status(peers: 0, joined: false)).statusLine == "Not joined to the privacy network")
+    }
+
+    @Test("While the figures are the previous, complete epoch's, the status line says last week or last epoch")
+    func statusLineOfPreviousEpoch() {
+        #expect(
+            StatusBody(self.status(peers: 12, previousEpoch: true)).statusLine
+                == "Connected to 12 peers · 47 users reported last week"
+        )
+        #expect(
+            StatusBody(self.status(peers: 5, users: 61, epochLength: 10, network: .demo, previousEpoch: true))
+                .statusLine == "Connected to 5 peers · 61 users reported last demo epoch (demo epoch = 10 s)"
+        )
+        #expect(
+            StatusBody(self.status(peers: 3, users: 9, epochLength: 600, previousEpoch: true)).statusLine
+                == "Connected to 3 peers · 9 users reported last epoch"
+        )
     }
 
     @Test("Connectivity is offline, connecting, weak or good from peers against the connection target")

@@ -111,7 +111,7 @@ struct BrowserTests {
 
         let line = try #require(
             shown.statusLine.wholeMatch(
-                of: /Connected to (\d+) peers? · (\d+) users? reported this demo epoch \(demo epoch = 10 s\)/
+                of: /Connected to (\d+) peers? · (\d+) users? reported (?:this|last) demo epoch \(demo epoch = 10 s\)/
             ),
             "status line: \(shown.statusLine)"
         )

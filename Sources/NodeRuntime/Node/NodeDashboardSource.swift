@@ -62,7 +62,8 @@ public final class NodeDashboardSource: DashboardDataSource {
             epochProgress: min(max(progress, 0), 1),
             lastUpdated: self.state.withLock { $0.lastUpdated },
             joined: settings.joinPrivacyNetwork,
-            sharing: settings.sendsReports
+            sharing: settings.sendsReports,
+            usersReportedInPreviousEpoch: stats.isPreviousEpoch
         )
     }
 
