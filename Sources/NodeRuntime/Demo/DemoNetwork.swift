@@ -117,11 +117,14 @@ public final class DemoNetwork: Sendable {
         )
         let logger = self.logger
         // Synthetic peers hold a report whose stem hop failed for at most a 2 s mean embargo (not up to 30 s as on
-        // a long epoch), so that every synthetic report reaches the user's node soon after start.
-        let stem = StemRelayConfiguration.scaled(
+        // a long epoch), and fluff with the design's highest probability (0.2: about 5 stem hops instead of 10, each
+        // a new stream), so that every synthetic report reaches the user's node within its 10 s epoch.
+        var stem = StemRelayConfiguration.scaled(
             toEpochLengthSeconds: self.options.parameters.schedule.lengthSeconds,
             embargoAtMost: .seconds(2)
         )
+        stem.fluffProbability = StemRelayConfiguration.fluffProbabilityRange.upperBound
+        let stemConfiguration = stem
         return P2PPrivacyNetwork(
             settings: settings,
             configuration: PrivacyNetworkConfiguration(
@@ -135,7 +138,7 @@ public final class DemoNetwork: Sendable {
                     identity: PrivateKey(),
                     options: transportOptions,
                     logger: logger,
-                    stem: stem
+                    stem: stemConfiguration
                 )
             }
         )
