@@ -171,8 +171,13 @@ public actor P2PPrivacyNetwork {
     /// the previous, complete epoch's, if that one had enough: the figures do not drop to "gathering data" at
     /// every epoch boundary. ``CommunityStats/epoch`` and ``CommunityStats/isPreviousEpoch`` say which.
     public func getCommunityStats() -> CommunityStats {
-        let source = self.statisticsSource()
-        return CommunityStats(
+        self.communityStats(from: self.statisticsSource())
+    }
+
+    private func communityStats(
+        from source: (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool)
+    ) -> CommunityStats {
+        CommunityStats(
             estimates: source.estimates,
             lastUpdated: self.now(),
             epochProgress: source.isPreviousEpoch ? 1 : self.epochProgress(),
@@ -184,8 +189,13 @@ public actor P2PPrivacyNetwork {
     /// How the user's score compares with the network (the same epoch as ``getCommunityStats()``); `nil` before
     /// ``shareAnonymousData(_:of:)``.
     public func getComparison() -> CommunityComparison? {
+        self.comparison(from: self.statisticsSource())
+    }
+
+    private func comparison(
+        from source: (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool)
+    ) -> CommunityComparison? {
         guard let profile = self.profile else { return nil }
-        let source = self.statisticsSource()
         return CommunityComparison(
             profile: profile,
             estimates: source.estimates,
@@ -302,7 +312,10 @@ public actor P2PPrivacyNetwork {
         }
         if self.statisticsDirty {
             self.statisticsDirty = false
-            self.eventContinuation.yield(.statisticsChanged(self.getCommunityStats(), self.getComparison()))
+            let source = self.statisticsSource()
+            self.eventContinuation.yield(
+                .statisticsChanged(self.communityStats(from: source), self.comparison(from: source))
+            )
         }
     }
 
@@ -588,7 +601,10 @@ public actor P2PPrivacyNetwork {
         }
         if self.statisticsDirty {
             self.statisticsDirty = false
-            self.eventContinuation.yield(.statisticsChanged(self.getCommunityStats(), self.getComparison()))
+            let source = self.statisticsSource()
+            self.eventContinuation.yield(
+                .statisticsChanged(self.communityStats(from: source), self.comparison(from: source))
+            )
         }
     }
 
