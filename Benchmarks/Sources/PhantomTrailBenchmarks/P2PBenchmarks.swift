@@ -210,7 +210,7 @@ func processCPUSeconds() -> Double {
 
 /// The cipher alone on this machine: seal and open rates of whole Noise frames in memory (the ceiling of a single
 /// encrypted stream), for each plaintext size in `lengths`.
-func benchmarkCipher(lengths: [Int] = [16_384, 65_519], bytesPerSize: Int = 256 << 20) throws {
+func benchmarkCipher(lengths: [Int] = [16_384, 32_768, 65_519], bytesPerSize: Int = 256 << 20) throws {
     let clock = ThreadCPUClock()
     var fields: [String: Double] = [:]
     var parts: [String] = []
