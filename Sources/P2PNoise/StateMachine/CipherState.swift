@@ -26,7 +26,10 @@ package struct CipherState: Equatable {
     private var context: ChaChaPolyContext?
     #endif
     #if canImport(Glibc)
-    /// The key in the system's OpenSSL, for one direction of the transport phase (see ``preparedForTransport(sealing:)``).
+    /// The direction this state may use the system's OpenSSL for (`true`: sealing), once prepared for the transport
+    /// phase (see ``preparedForTransport(sealing:)``); `nil`: BoringSSL only.
+    private var systemDirection: Bool?
+    /// The key in the system's OpenSSL, set up on the first message of at least ``systemCipherThreshold`` bytes.
     private var systemContext: SystemChaChaPoly?
     #endif
 
@@ -56,18 +59,39 @@ package struct CipherState: Equatable {
     /// Whether a key is set (Noise's `HasKey`).
     var hasKey: Bool { self.key != nil }
 
-    /// This state for bulk use in one direction: it seals (or opens) through the system's OpenSSL when that is
-    /// available, which is faster than BoringSSL for large frames on AVX-512 machines. The key, nonce and bytes
-    /// produced are the same; the state must then only be used in that direction.
+    /// Messages from this size on go through the system's OpenSSL in the transport phase. Smaller ones stay on
+    /// BoringSSL, whose per-message cost is lower; a connection that never carries bulk data never sets OpenSSL up.
+    static let systemCipherThreshold = 4096
+
+    /// This state for bulk use in one direction: from the first message of ``systemCipherThreshold`` bytes on, large
+    /// messages are sealed (or opened) through the system's OpenSSL when it is available, which is faster than
+    /// BoringSSL on AVX-512 machines. The key, nonces and bytes produced are the same; the state must then only be used
+    /// in that direction.
     func preparedForTransport(sealing: Bool) -> CipherState {
         var state = self
         #if canImport(Glibc)
-        if let key = self.key {
-            state.systemContext = SystemChaChaPoly(key: key, sealing: sealing)
-        }
+        state.systemDirection = sealing
         #endif
         return state
     }
+
+    #if canImport(Glibc)
+    /// The OpenSSL context for a message of `length` bytes in `sealing` direction, set up on first use; `nil` when the
+    /// message should go through BoringSSL.
+    private mutating func systemContext(forLength length: Int, sealing: Bool) -> SystemChaChaPoly? {
+        guard length >= Self.systemCipherThreshold, self.systemDirection == sealing else { return nil }
+        if let context = self.systemContext {
+            return context
+        }
+        guard let key = self.key, let context = SystemChaChaPoly(key: key, sealing: sealing) else {
+            // Not available: do not try again.
+            self.systemDirection = nil
+            return nil
+        }
+        self.systemContext = context
+        return context
+    }
+    #endif
 
     /// Encrypts `plaintext` with associated data `ad` and appends the ciphertext and tag to `output`
     /// (Noise's `EncryptWithAd`). Without a key the plaintext is appended unchanged.
@@ -81,7 +105,7 @@ package struct CipherState: Equatable {
             return
         }
         #if canImport(Glibc)
-        if let system = self.systemContext {
+        if let system = self.systemContext(forLength: plaintext.count, sealing: true) {
             var nonce = try self.nonceBytes()
             let length = plaintext.count + Self.tagLength
             let sealed = withUnsafeBytes(of: &nonce) { nonce in
@@ -144,7 +168,7 @@ package struct CipherState: Equatable {
             )
         }
         #if canImport(Glibc)
-        if let system = self.systemContext {
+        if let system = self.systemContext(forLength: ciphertext.count - Self.tagLength, sealing: false) {
             var nonce = try self.nonceBytes()
             let length = ciphertext.count - Self.tagLength
             let opened = withUnsafeBytes(of: &nonce) { nonce in

@@ -4,8 +4,10 @@
 // BoringSSL (what swift-crypto bundles) has one x86-64 ChaCha20-Poly1305 code path, AVX2. OpenSSL 3 also has AVX-512
 // ChaCha20 and an AVX-512 IFMA Poly1305; on an AVX-512 machine it seals and opens large frames about twice as fast
 // (measured on a 2-vCPU Xeon, 64 KiB frames, per CPU second: OpenSSL 3.0 2.7 GB/s, BoringSSL 1.3 GB/s). The sender's
-// seal rate bounds a single encrypted stream, so transport cipher states use OpenSSL when the library is there and
-// BoringSSL (``ChaChaPolyContext``) otherwise. Both implement the same RFC: the bytes on the wire are identical.
+// seal rate bounds a single encrypted stream, so transport cipher states seal and open messages of 4 KiB or more with
+// OpenSSL when the library is there (set up on the first such message, so connections without bulk data never pay for
+// it), and everything else with BoringSSL (``ChaChaPolyContext``). Both implement the same RFC: the bytes on the wire
+// are identical.
 //
 // Nothing is linked at build time: the functions come from `dlopen`/`dlsym`, and any missing piece means "not
 // available". Only OpenSSL's stable EVP cipher API is used (present since 1.1.0, unchanged in 3.x).
