@@ -115,10 +115,14 @@ package struct CipherState: Equatable {
                         ? length : 0
                 }
             }
-            // Sealing only fails on a wrong key size or a misuse, which our own code controls.
-            precondition(sealed == length, "ChaCha20-Poly1305 sealing through OpenSSL failed")
-            self.nonce += 1
-            return
+            if sealed == length {
+                self.nonce += 1
+                return
+            }
+            // The system library refused (it is not ours to vouch for): nothing was written and the nonce did not
+            // move, so this and later messages go through BoringSSL instead.
+            self.systemDirection = nil
+            self.systemContext = nil
         }
         #endif
         #if canImport(CCryptoBoringSSL)
