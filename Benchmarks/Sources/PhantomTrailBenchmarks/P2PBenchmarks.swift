@@ -1,9 +1,10 @@
 import Foundation
 import P2PCore
 import P2PHost
+import P2PNoise
 import Synchronization
 
-// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|throughput|memory|perf-interop [--peer <multiaddr>]`.
+// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|cipher|throughput|memory|perf-interop [--peer <multiaddr>]`.
 // Each prints one human-readable line and one JSON line. Timing is ContinuousClock wall time.
 
 /// Seconds in a duration, as a double.
@@ -174,6 +175,71 @@ func dialRepeatedly(_ hosts: [LibP2PHost], to address: Multiaddr, count: Int, in
     return failed.value
 }
 
+/// The CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): timings that a loaded machine's preemption does
+/// not inflate.
+struct ThreadCPUClock: Clock {
+    /// A point in the thread's CPU time.
+    struct Instant: InstantProtocol {
+        var offset: Duration
+
+        func advanced(by duration: Duration) -> Instant { Instant(offset: self.offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - self.offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    var now: Instant {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Instant(offset: .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec))
+    }
+
+    var minimumResolution: Duration { .nanoseconds(1) }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try await ContinuousClock().sleep(for: self.now.duration(to: deadline))
+    }
+}
+
+/// The CPU seconds (user + system) this process used so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The cipher alone on this machine: seal and open rates of whole Noise frames in memory (the ceiling of a single
+/// encrypted stream), for each plaintext size in `lengths`.
+func benchmarkCipher(lengths: [Int] = [16_384, 32_768, 65_519], bytesPerSize: Int = 256 << 20) throws {
+    let clock = ThreadCPUClock()
+    var fields: [String: Double] = [:]
+    var parts: [String] = []
+    let backends =
+        NoiseCipherBenchmark.usesSystemOpenSSL ? [("OpenSSL", true), ("BoringSSL", false)] : [("BoringSSL", false)]
+    for (name, system) in backends {
+        for length in lengths {
+            _ = try NoiseCipherBenchmark.run(plaintextLength: length, frames: 64, systemOpenSSL: system, clock: clock)
+            let timing = try NoiseCipherBenchmark.run(
+                plaintextLength: length,
+                frames: max(1, bytesPerSize / length),
+                systemOpenSSL: system,
+                clock: clock
+            )
+            let bytes = Double(timing.frames * timing.plaintextLength)
+            let seal = bytes / seconds(timing.sealing)
+            let open = bytes / seconds(timing.opening)
+            parts.append("\(name) \(length) B: seal \(format(seal / 1e9, 2)) / open \(format(open / 1e9, 2)) GB/s")
+            fields["\(name)Seal\(length)BytesPerSecond"] = seal
+            fields["\(name)Open\(length)BytesPerSecond"] = open
+        }
+    }
+    print(
+        "cipher: ChaCha20-Poly1305 Noise frames in memory, one thread, per CPU second (connections use "
+            + "\(NoiseCipherBenchmark.usesSystemOpenSSL ? "OpenSSL" : "BoringSSL")): " + parts.joined(separator: "; ")
+    )
+    printJSON("cipher", fields)
+}
+
 /// (c) One /perf stream over loopback TCP through Noise and Yamux; or against `peer` when given.
 func benchmarkThroughput(downloadBytes: UInt64 = 1 << 30, uploadBytes: UInt64 = 1 << 30, peer: Multiaddr?) async throws
 {
@@ -183,16 +249,23 @@ func benchmarkThroughput(downloadBytes: UInt64 = 1 << 30, uploadBytes: UInt64 = 
     try await client.start()
     let remote = try await client.dial(address)
     _ = try await client.perf(to: remote, uploadBytes: 1 << 20, downloadBytes: 1 << 20)
+    let cpuAtStart = processCPUSeconds()
     let download = try await client.perf(to: remote, uploadBytes: 0, downloadBytes: downloadBytes)
+    let cpuAfterDownload = processCPUSeconds()
     let upload = try await client.perf(to: remote, uploadBytes: uploadBytes, downloadBytes: 0)
+    let cpuAfterUpload = processCPUSeconds()
     let downRate = Double(download.downloadedBytes) / seconds(download.downloadDuration)
     let upRate = Double(upload.uploadedBytes) / seconds(upload.totalDuration)
+    // CPU seconds of the whole process (both ends when the peer is local) per 10^9 bytes moved.
+    let downCPU = (cpuAfterDownload - cpuAtStart) / (Double(download.downloadedBytes) / 1e9)
+    let upCPU = (cpuAfterUpload - cpuAfterDownload) / (Double(upload.uploadedBytes) / 1e9)
     let target = peer == nil ? " (target ≥ 1 GB/s)" : " against \(address)"
     print(
         "throughput: /perf single stream over loopback TCP+Noise+Yamux: download \(download.downloadedBytes) B in "
             + "\(format(seconds(download.downloadDuration), 3)) s = \(format(downRate / 1e9, 3)) GB/s "
-            + "(\(format(downRate * 8 / 1e9, 2)) Gbit/s); upload \(upload.uploadedBytes) B in "
-            + "\(format(seconds(upload.totalDuration), 3)) s = \(format(upRate / 1e9, 3)) GB/s" + target
+            + "(\(format(downRate * 8 / 1e9, 2)) Gbit/s), \(format(downCPU, 2)) CPU-s/GB; upload "
+            + "\(upload.uploadedBytes) B in \(format(seconds(upload.totalDuration), 3)) s = "
+            + "\(format(upRate / 1e9, 3)) GB/s, \(format(upCPU, 2)) CPU-s/GB" + target
     )
     printJSON(
         peer == nil ? "throughput" : "throughput-remote",
@@ -200,6 +273,7 @@ func benchmarkThroughput(downloadBytes: UInt64 = 1 << 30, uploadBytes: UInt64 = 
             "downloadBytes": Double(download.downloadedBytes), "downloadSeconds": seconds(download.downloadDuration),
             "downloadBytesPerSecond": downRate, "uploadBytes": Double(upload.uploadedBytes),
             "uploadSeconds": seconds(upload.totalDuration), "uploadBytesPerSecond": upRate,
+            "downloadCPUSecondsPerGB": downCPU, "uploadCPUSecondsPerGB": upCPU,
         ]
     )
     await client.shutdown()
@@ -251,7 +325,9 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     switch name {
     case "handshakes": try benchmarkHandshakes()
     case "upgrades": try await benchmarkUpgrades(count: count ?? 6_000, inFlight: number("--in-flight") ?? 64)
+    case "cipher": try benchmarkCipher()
     case "throughput":
+        try benchmarkCipher()
         try await benchmarkThroughput(downloadBytes: bytes ?? 1 << 30, uploadBytes: bytes ?? 1 << 30, peer: peer)
     case "memory": try await benchmarkMemory(count: count ?? 500)
     case "perf-interop": try await benchmarkPerfInterop(bytes: bytes ?? 16 << 20)

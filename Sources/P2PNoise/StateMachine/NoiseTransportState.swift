@@ -22,10 +22,11 @@ package struct NoiseTransportState: Equatable {
         }
     }
 
-    /// A session that encrypts with `send` and decrypts with `receive`.
-    init(send: CipherState, receive: CipherState) {
-        self.sendCipher = send
-        self.receiveCipher = receive
+    /// A session that encrypts with `send` and decrypts with `receive`, through the system's OpenSSL when it is
+    /// available and `systemCipher` is `true` (see ``CipherState/preparedForTransport(sealing:)``).
+    init(send: CipherState, receive: CipherState, systemCipher: Bool = true) {
+        self.sendCipher = systemCipher ? send.preparedForTransport(sealing: true) : send
+        self.receiveCipher = systemCipher ? receive.preparedForTransport(sealing: false) : receive
     }
 
     /// The nonce of the next outbound frame.
