@@ -21,6 +21,21 @@ func printJSON(_ name: String, _ fields: [String: Double]) {
     print(String(decoding: data, as: UTF8.self))
 }
 
+/// CPU seconds used so far by this process (all threads) or, with `thread`, by the calling thread alone.
+func cpuSeconds(thread: Bool = false) -> Double {
+    var time = timespec()
+    clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// The 1-minute load average (other processes share this machine's cores: timings are only comparable at equal load).
+func loadAverage() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+        let first = text.split(separator: " ").first
+    else { return -1 }
+    return Double(first) ?? -1
+}
+
 /// The resident set size of this process in bytes, from /proc/self/statm.
 func residentBytes() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
@@ -80,7 +95,8 @@ func shutdownAll(_ hosts: [LibP2PHost]) async {
     }
 }
 
-/// (a) Pure Noise XX machines, both roles in this thread.
+/// (a) Pure Noise XX machines, both roles in this thread. Also times the handshakes' public-key operations alone (the
+/// crypto floor) in the same run, so the overhead above the floor can be compared across runs at different loads.
 func benchmarkHandshakes() throws {
     let initiator = PrivateKey()
     let responder = PrivateKey()
@@ -88,21 +104,32 @@ func benchmarkHandshakes() throws {
     let pairs = 5_000
     let clock = ContinuousClock()
     var completed = 0
+    let load = loadAverage()
+    let cpuStart = cpuSeconds(thread: true)
     let elapsed = try clock.measure {
         completed = try NoiseHandshakeBenchmark.run(pairs: pairs, initiator: initiator, responder: responder)
     }
+    let cpu = cpuSeconds(thread: true) - cpuStart
+    let floorStart = cpuSeconds(thread: true)
+    _ = try NoiseHandshakeBenchmark.cryptoFloor(pairs: 2_000, identity: initiator)
+    let floorMicros = (cpuSeconds(thread: true) - floorStart) / 2_000 * 1e6
     let pairRate = Double(completed) / seconds(elapsed)
     let microsPerPair = seconds(elapsed) / Double(completed) * 1e6
+    let cpuMicrosPerPair = cpu / Double(completed) * 1e6
     print(
         "handshakes: \(completed) Noise XX pairs in \(format(seconds(elapsed), 3)) s on one thread: "
             + "\(format(pairRate, 0)) pairs/s, \(format(microsPerPair, 1)) µs/pair, "
-            + "\(format(2 * pairRate, 0)) handshakes/s/core per side (target ≥ 3,500)"
+            + "\(format(2 * pairRate, 0)) handshakes/s/core per side (target ≥ 3,500); CPU \(format(cpuMicrosPerPair, 1)) "
+            + "µs/pair = \(format(2e6 / cpuMicrosPerPair, 0)) handshakes/s per CPU-second per side; public-key floor "
+            + "(2 X25519 keygen + 6 DH + 2 Ed25519 verify) \(format(floorMicros, 1)) µs/pair in the same run "
+            + "(\(format(100 * floorMicros / cpuMicrosPerPair, 0)) %); load \(format(load, 2))"
     )
     printJSON(
         "handshakes",
         [
             "pairs": Double(completed), "seconds": seconds(elapsed), "pairsPerSecond": pairRate,
             "perSidePerSecondPerCore": 2 * pairRate, "microsecondsPerPair": microsPerPair,
+            "cpuMicrosecondsPerPair": cpuMicrosPerPair, "floorMicrosecondsPerPair": floorMicros, "loadAverage": load,
         ]
     )
 }
@@ -118,21 +145,27 @@ func benchmarkUpgrades(count: Int = 6_000, dialerCount: Int = 4, inFlight: Int =
     _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
     let clock = ContinuousClock()
     var failures = 0
+    let load = loadAverage()
+    let cpuStart = cpuSeconds()
     let elapsed = try await clock.measure {
         failures = try await dialRepeatedly(dialers, to: address, count: count, inFlight: inFlight)
     }
+    let cpu = cpuSeconds() - cpuStart
     let upgraded = count - failures
     let rate = Double(upgraded) / seconds(elapsed)
+    let cpuMicros = cpu / Double(max(upgraded, 1)) * 1e6
     print(
         "upgrades: \(upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
             + "listener, \(inFlight) in flight, one process) in \(format(seconds(elapsed), 3)) s: "
-            + "\(format(rate, 0)) upgrades/s (target ≥ 2,000); \(failures) failed"
+            + "\(format(rate, 0)) upgrades/s (target ≥ 2,000); \(failures) failed; CPU \(format(cpuMicros, 0)) µs per "
+            + "upgrade (both sides), \(format(cpu / seconds(elapsed), 2)) CPUs busy; load \(format(load, 2))"
     )
     printJSON(
         "upgrades",
         [
             "connections": Double(upgraded), "failures": Double(failures), "dialers": Double(dialerCount),
             "inFlight": Double(inFlight), "seconds": seconds(elapsed), "upgradesPerSecond": rate,
+            "cpuMicrosecondsPerUpgrade": cpuMicros, "cpusBusy": cpu / seconds(elapsed), "loadAverage": load,
         ]
     )
     await shutdownAll(dialers)

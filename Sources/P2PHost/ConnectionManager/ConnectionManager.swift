@@ -19,6 +19,9 @@ final class ConnectionManager: Sendable {
         var generator: JitterGenerator
         /// An `.event` wake-up is queued and the driver has not looked at the machine since: later events need none.
         var wakeUpQueued = false
+        /// The deadline of the driver's earliest pending timer, if one is armed: an event whose deadlines all come
+        /// later needs no wake-up, the timer will find them.
+        var armed: NIODeadline?
     }
 
     private let state: LockedState<Locked>
@@ -87,13 +90,18 @@ final class ConnectionManager: Sendable {
         self.update { $0.machine.streamCountChanged(peer: peer, openStreams: openStreams, now: now) }
     }
 
-    /// Applies an event to the machine and wakes the driver, unless a wake-up is already queued (one pass of the
-    /// driver sees every event before it).
+    /// Applies an event to the machine and wakes the driver when the machine's next deadline now comes before the
+    /// armed timer (or no timer is armed), unless a wake-up is already queued (one pass of the driver sees every event
+    /// before it). Every action of the machine is due at a deadline, so a later deadline waits for the armed timer:
+    /// the usual connection and stream events (idle deadlines minutes ahead) wake no task.
     private func update(_ event: (inout Locked) -> Void) {
         let wake = self.state.withLock { state in
             event(&state)
-            defer { state.wakeUpQueued = true }
-            return !state.wakeUpQueued
+            guard !state.wakeUpQueued, let next = state.machine.nextDeadline,
+                state.armed.map({ next < $0 }) ?? true
+            else { return false }
+            state.wakeUpQueued = true
+            return true
         }
         if wake {
             self.wakeUpContinuation.yield(.event)
@@ -115,20 +123,23 @@ final class ConnectionManager: Sendable {
         close: @escaping @Sendable (PeerID) -> Void
     ) async {
         await withDiscardingTaskGroup { group in
-            var armed: NIODeadline?
             loop: for await wakeUp in self.wakeUps {
-                switch wakeUp {
-                case .finished:
+                if case .finished = wakeUp {
                     break loop
-                case .timer(let deadline):
-                    if armed == deadline { armed = nil }
-                case .event:
-                    break
                 }
                 let now = self.now
-                let (actions, next) = self.state.withLock { state in
+                let (actions, timer) = self.state.withLock {
+                    state -> ([ConnectionManagerStateMachine.Action], NIODeadline?) in
                     state.wakeUpQueued = false
-                    return (state.machine.timerFired(now: now), state.machine.nextDeadline)
+                    if case .timer(let deadline) = wakeUp, state.armed == deadline {
+                        state.armed = nil
+                    }
+                    let actions = state.machine.timerFired(now: now)
+                    guard let next = state.machine.nextDeadline, state.armed.map({ next < $0 }) ?? true else {
+                        return (actions, nil)
+                    }
+                    state.armed = next
+                    return (actions, next)
                 }
                 for action in actions {
                     switch action {
@@ -147,8 +158,7 @@ final class ConnectionManager: Sendable {
                         close(peer)
                     }
                 }
-                if let next, armed.map({ next < $0 }) ?? true {
-                    armed = next
+                if let next = timer {
                     group.addTask {
                         do {
                             try await self.clock.sleep(until: next)
