@@ -93,6 +93,55 @@ package struct CipherState: Equatable {
     }
     #endif
 
+    /// An in-place AEAD call of ``SystemChaChaPoly`` or ``ChaChaPolyContext``: (nonce, associated data, input, output
+    /// of exactly the result's size) → success.
+    private typealias InPlaceAEAD = (
+        UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer
+    ) -> Bool
+
+    /// Seals `plaintext` with `seal` straight into `output` (ciphertext ‖ tag) and advances the nonce; false (nothing
+    /// written, the nonce unchanged) when `seal` fails.
+    private mutating func seal(
+        _ plaintext: UnsafeRawBufferPointer,
+        authenticating ad: UnsafeRawBufferPointer,
+        appendingTo output: inout ByteBuffer,
+        with seal: InPlaceAEAD
+    ) throws(NoiseError) -> Bool {
+        var nonce = try self.nonceBytes()
+        let length = plaintext.count + Self.tagLength
+        let sealed = withUnsafeBytes(of: &nonce) { nonce in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                seal(nonce, ad, plaintext, UnsafeMutableRawBufferPointer(rebasing: free[..<length])) ? length : 0
+            }
+        }
+        guard sealed == length else { return false }
+        self.nonce += 1
+        return true
+    }
+
+    /// Opens `ciphertext` (ciphertext ‖ tag) with `open` straight into `output` and advances the nonce.
+    /// - Throws: ``NoiseError/decryptionFailed(_:)`` when the tag does not verify.
+    private mutating func open(
+        _ ciphertext: UnsafeRawBufferPointer,
+        authenticating ad: UnsafeRawBufferPointer,
+        appendingTo output: inout ByteBuffer,
+        with open: InPlaceAEAD
+    ) throws(NoiseError) {
+        var nonce = try self.nonceBytes()
+        let length = ciphertext.count - Self.tagLength
+        let opened = withUnsafeBytes(of: &nonce) { nonce in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                open(nonce, ad, ciphertext, UnsafeMutableRawBufferPointer(rebasing: free[..<length])) ? length : 0
+            }
+        }
+        guard opened == length else {
+            throw .decryptionFailed(
+                "ChaChaPoly authentication failed for a \(ciphertext.count)-byte ciphertext at nonce \(self.nonce)"
+            )
+        }
+        self.nonce += 1
+    }
+
     /// Encrypts `plaintext` with associated data `ad` and appends the ciphertext and tag to `output`
     /// (Noise's `EncryptWithAd`). Without a key the plaintext is appended unchanged.
     mutating func encrypt(
@@ -106,17 +155,7 @@ package struct CipherState: Equatable {
         }
         #if canImport(Glibc)
         if let system = self.systemContext(forLength: plaintext.count, sealing: true) {
-            var nonce = try self.nonceBytes()
-            let length = plaintext.count + Self.tagLength
-            let sealed = withUnsafeBytes(of: &nonce) { nonce in
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
-                    return system.seal(nonce: nonce, authenticating: ad, plaintext: plaintext, into: target)
-                        ? length : 0
-                }
-            }
-            if sealed == length {
-                self.nonce += 1
+            if try self.seal(plaintext, authenticating: ad, appendingTo: &output, with: system.seal) {
                 return
             }
             // The system library refused (it is not ours to vouch for): nothing was written and the nonce did not
@@ -127,18 +166,9 @@ package struct CipherState: Equatable {
         #endif
         #if canImport(CCryptoBoringSSL)
         if let context = self.context {
-            var nonce = try self.nonceBytes()
-            let length = plaintext.count + Self.tagLength
-            let sealed = withUnsafeBytes(of: &nonce) { nonce in
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
-                    return context.seal(nonce: nonce, authenticating: ad, plaintext: plaintext, into: target)
-                        ? length : 0
-                }
-            }
+            let sealed = try self.seal(plaintext, authenticating: ad, appendingTo: &output, with: context.seal)
             // Sealing only fails on a wrong key size, which our own code controls.
-            precondition(sealed == length, "ChaCha20-Poly1305 sealing failed with a 32-byte key")
-            self.nonce += 1
+            precondition(sealed, "ChaCha20-Poly1305 sealing failed with a 32-byte key")
             return
         }
         #endif
@@ -173,41 +203,13 @@ package struct CipherState: Equatable {
         }
         #if canImport(Glibc)
         if let system = self.systemContext(forLength: ciphertext.count - Self.tagLength, sealing: false) {
-            var nonce = try self.nonceBytes()
-            let length = ciphertext.count - Self.tagLength
-            let opened = withUnsafeBytes(of: &nonce) { nonce in
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
-                    return system.open(nonce: nonce, authenticating: ad, ciphertext: ciphertext, into: target)
-                        ? length : 0
-                }
-            }
-            guard opened == length else {
-                throw .decryptionFailed(
-                    "ChaChaPoly authentication failed for a \(ciphertext.count)-byte ciphertext at nonce \(self.nonce)"
-                )
-            }
-            self.nonce += 1
+            try self.open(ciphertext, authenticating: ad, appendingTo: &output, with: system.open)
             return
         }
         #endif
         #if canImport(CCryptoBoringSSL)
         if let context = self.context {
-            var nonce = try self.nonceBytes()
-            let length = ciphertext.count - Self.tagLength
-            let opened = withUnsafeBytes(of: &nonce) { nonce in
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                    let target = UnsafeMutableRawBufferPointer(rebasing: free[..<length])
-                    return context.open(nonce: nonce, authenticating: ad, ciphertext: ciphertext, into: target)
-                        ? length : 0
-                }
-            }
-            guard opened == length else {
-                throw .decryptionFailed(
-                    "ChaChaPoly authentication failed for a \(ciphertext.count)-byte ciphertext at nonce \(self.nonce)"
-                )
-            }
-            self.nonce += 1
+            try self.open(ciphertext, authenticating: ad, appendingTo: &output, with: context.open)
             return
         }
         #endif

@@ -57,6 +57,22 @@ final class SystemChaChaPoly {
         self.library.freeContext(self.context)
     }
 
+    /// Starts a message: the context takes `nonce` (the key stays) and then the associated data. Returns whether
+    /// OpenSSL accepted both.
+    private func start(
+        nonce: UnsafeRawBufferPointer,
+        authenticating ad: UnsafeRawBufferPointer,
+        initialize: LibCrypto.Initialize,
+        update: LibCrypto.Update
+    ) -> Bool {
+        guard initialize(self.context, nil, nil, nil, nonce.baseAddress?.assumingMemoryBound(to: UInt8.self)) == 1
+        else { return false }
+        guard ad.count > 0 else { return true }
+        var written: Int32 = 0
+        return update(self.context, nil, &written, ad.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(ad.count))
+            == 1
+    }
+
     /// Encrypts `plaintext` into `output` as ciphertext ‖ tag; `output` must hold `plaintext.count + 16` bytes.
     /// Returns whether OpenSSL succeeded.
     func seal(
@@ -72,21 +88,9 @@ final class SystemChaChaPoly {
         else { return false }
         let library = self.library
         guard
-            library.encryptInit(self.context, nil, nil, nil, nonce.baseAddress?.assumingMemoryBound(to: UInt8.self))
-                == 1
+            self.start(nonce: nonce, authenticating: ad, initialize: library.encryptInit, update: library.encryptUpdate)
         else { return false }
         var written: Int32 = 0
-        if ad.count > 0 {
-            let status = library.encryptUpdate(
-                self.context,
-                nil,
-                &written,
-                ad.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                Int32(ad.count)
-            )
-            guard status == 1 else { return false }
-        }
-        written = 0
         if plaintext.count > 0 {
             let status = library.encryptUpdate(
                 self.context,
@@ -119,22 +123,10 @@ final class SystemChaChaPoly {
         let library = self.library
         let body = ciphertext.count - tagLength
         guard
-            library.decryptInit(self.context, nil, nil, nil, nonce.baseAddress?.assumingMemoryBound(to: UInt8.self))
-                == 1
+            self.start(nonce: nonce, authenticating: ad, initialize: library.decryptInit, update: library.decryptUpdate)
         else { return false }
-        var written: Int32 = 0
-        if ad.count > 0 {
-            let status = library.decryptUpdate(
-                self.context,
-                nil,
-                &written,
-                ad.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                Int32(ad.count)
-            )
-            guard status == 1 else { return false }
-        }
         var out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        written = 0
+        var written: Int32 = 0
         if body > 0 {
             let status = library.decryptUpdate(self.context, out, &written, input, Int32(body))
             guard status == 1, Int(written) == body else { return false }
