@@ -176,6 +176,13 @@ struct BrowserTests {
             describedAs: "the dashboard after demo_ready"
         )
         #expect(final.marker == "demo")
+        // Round trips are measured every 2 s on the demo, and the page refreshes the peers after each ping round.
+        let pinged = try await page.snapshot(
+            until: "s => s.peers.some(p => p.length === 3 && / ms$/.test(p[2]))",
+            describedAs: "a measured ping in the peers panel",
+            within: 30
+        )
+        #expect(pinged.peers.contains { $0.count == 3 && $0[2].hasSuffix(" ms") })
         print("demo_ready: \(ready)")
         let screenshot = BrowserArtifacts.path("dashboard-demo.png")
         try await page.screenshot(width: 1280, height: 2400, to: screenshot)

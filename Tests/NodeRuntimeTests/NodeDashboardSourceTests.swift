@@ -189,7 +189,7 @@ struct NodeDashboardSourceTests {
         #expect(try await source.status().connectedPeers == 2)
     }
 
-    @Test("Network events become dashboard updates, and the streams end when the node stops")
+    @Test("Network events and ping rounds become dashboard updates, and the streams end when the node stops")
     func updates() async throws {
         let now = ManualNow(Self.start)
         let network = Self.network(settings: P2PSettings(), now: now)
@@ -199,12 +199,13 @@ struct NodeDashboardSourceTests {
         source.networkEvent(.reportAccepted(.score, epoch: Self.epoch))
         source.networkEvent(.reportSent(.score))
         source.networkEvent(.statisticsChanged(await network.getCommunityStats(), nil))
+        source.pingRoundElapsed()
         source.finish()
         var received: [DashboardUpdate] = []
         for await update in stream {
             received.append(update)
         }
-        #expect(received == [.peers, .status, .disclosure, .statistics, .status])
+        #expect(received == [.peers, .status, .disclosure, .statistics, .status, .peers])
         #expect(try await source.status().lastUpdated == Self.start)
     }
 

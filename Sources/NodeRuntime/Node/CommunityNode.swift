@@ -161,14 +161,25 @@ public final class CommunityNode: Sendable {
             network: self.network,
             sink: sink
         )
+        let pingInterval = self.options.pingInterval
         await cancelWhenGracefulShutdown {
-            for await event in events {
-                // The history is written first, so whoever sees the statistics event can rely on it being stored.
-                if case .statisticsChanged(let stats, let comparison) = event {
-                    await history.statisticsChanged(stats, comparison)
+            await withDiscardingTaskGroup { group in
+                // Ping round trips change without a network event: the peers panel is refreshed once per ping round.
+                group.addTask {
+                    while (try? await Task.sleep(for: pingInterval)) != nil {
+                        source.pingRoundElapsed()
+                    }
                 }
-                sink(.network(event))
-                source.networkEvent(event)
+                for await event in events {
+                    // The history is written first, so whoever sees the statistics event can rely on it being
+                    // stored.
+                    if case .statisticsChanged(let stats, let comparison) = event {
+                        await history.statisticsChanged(stats, comparison)
+                    }
+                    sink(.network(event))
+                    source.networkEvent(event)
+                }
+                group.cancelAll()
             }
         }
         await self.network.disconnectFromNetwork()

@@ -195,6 +195,11 @@ public final class NodeDashboardSource: DashboardDataSource {
         }
     }
 
+    /// A ping round went by: the peers' round-trip times may have changed, so open event streams refresh the peers.
+    public func pingRoundElapsed() {
+        self.broadcaster.publish(.peers)
+    }
+
     /// The node stopped: every open event stream ends.
     public func finish() {
         self.broadcaster.finish()
