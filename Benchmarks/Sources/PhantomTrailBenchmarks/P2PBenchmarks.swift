@@ -220,25 +220,13 @@ struct ThreadCPUClock: Clock {
         static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    var now: Instant {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Instant(offset: .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec))
-    }
+    var now: Instant { Instant(offset: .seconds(cpuSeconds(thread: true))) }
 
     var minimumResolution: Duration { .nanoseconds(1) }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try await ContinuousClock().sleep(for: self.now.duration(to: deadline))
     }
-}
-
-/// The CPU seconds (user + system) this process used so far.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
-        + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
 /// The cipher alone on this machine: seal and open rates of whole Noise frames in memory (the ceiling of a single
@@ -282,11 +270,11 @@ func benchmarkThroughput(downloadBytes: UInt64 = 1 << 30, uploadBytes: UInt64 = 
     try await client.start()
     let remote = try await client.dial(address)
     _ = try await client.perf(to: remote, uploadBytes: 1 << 20, downloadBytes: 1 << 20)
-    let cpuAtStart = processCPUSeconds()
+    let cpuAtStart = cpuSeconds()
     let download = try await client.perf(to: remote, uploadBytes: 0, downloadBytes: downloadBytes)
-    let cpuAfterDownload = processCPUSeconds()
+    let cpuAfterDownload = cpuSeconds()
     let upload = try await client.perf(to: remote, uploadBytes: uploadBytes, downloadBytes: 0)
-    let cpuAfterUpload = processCPUSeconds()
+    let cpuAfterUpload = cpuSeconds()
     let downRate = Double(download.downloadedBytes) / seconds(download.downloadDuration)
     let upRate = Double(upload.uploadedBytes) / seconds(upload.totalDuration)
     // CPU seconds of the whole process (both ends when the peer is local) per 10^9 bytes moved.

@@ -175,7 +175,7 @@ public actor P2PPrivacyNetwork {
     }
 
     private func communityStats(
-        from source: (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool)
+        from source: StatisticsSource
     ) -> CommunityStats {
         CommunityStats(
             estimates: source.estimates,
@@ -193,7 +193,7 @@ public actor P2PPrivacyNetwork {
     }
 
     private func comparison(
-        from source: (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool)
+        from source: StatisticsSource
     ) -> CommunityComparison? {
         guard let profile = self.profile else { return nil }
         return CommunityComparison(
@@ -310,13 +310,7 @@ public actor P2PPrivacyNetwork {
             await self.runDiscovery()
             await self.pingPeersIfDue()
         }
-        if self.statisticsDirty {
-            self.statisticsDirty = false
-            let source = self.statisticsSource()
-            self.eventContinuation.yield(
-                .statisticsChanged(self.communityStats(from: source), self.comparison(from: source))
-            )
-        }
+        self.publishStatisticsIfChanged()
     }
 
     /// How many proof-of-work checks ran on this actor (only for envelopes handed over unverified; catch-up sync and
@@ -476,9 +470,22 @@ public actor P2PPrivacyNetwork {
             .map { $0.encode() }
     }
 
+    /// The estimates the statistics show, with the epoch they belong to.
+    private typealias StatisticsSource = (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool)
+
+    /// Publishes the statistics and the comparison (from one estimate) when reports changed them.
+    private func publishStatisticsIfChanged() {
+        guard self.statisticsDirty else { return }
+        self.statisticsDirty = false
+        let source = self.statisticsSource()
+        self.eventContinuation.yield(
+            .statisticsChanged(self.communityStats(from: source), self.comparison(from: source))
+        )
+    }
+
     /// The estimates the statistics show: the current epoch's, or the previous epoch's while the current one has
     /// too few score reports to show and the previous one had enough.
-    private func statisticsSource() -> (estimates: CommunityEstimates, epoch: UInt32?, isPreviousEpoch: Bool) {
+    private func statisticsSource() -> StatisticsSource {
         guard let epoch = self.currentEpoch else {
             return (CommunityEstimates(reports: [], policy: self.configuration.policy), nil, false)
         }
@@ -599,13 +606,7 @@ public actor P2PPrivacyNetwork {
         if rejected > 0 {
             self.eventContinuation.yield(.error("\(peer) sent \(rejected) reports of an epoch no longer kept in sync"))
         }
-        if self.statisticsDirty {
-            self.statisticsDirty = false
-            let source = self.statisticsSource()
-            self.eventContinuation.yield(
-                .statisticsChanged(self.communityStats(from: source), self.comparison(from: source))
-            )
-        }
+        self.publishStatisticsIfChanged()
     }
 
     private func runDiscovery() async {
