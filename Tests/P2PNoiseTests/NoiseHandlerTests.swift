@@ -394,4 +394,46 @@ struct NoiseHandlerTests {
         try listener.writeInbound(try NoisePair.drainOutbound(dialler))
         #expect(try listener.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "ping")
     }
+
+    @Test("Replies written and flushed during a read burst leave together at its end, and before a close")
+    func flushesOncePerReadBurst() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        // Behind the responder's Noise: answers every read with two separately flushed writes.
+        let answering = AnsweringHandler()
+        try pair.responder.pipeline.syncOperations.addHandler(answering, position: .before(pair.responderRecorder))
+        pair.initiator.writeAndFlush(ByteBuffer(string: "question"), promise: nil)
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+
+        pair.responder.pipeline.fireChannelRead(wire)
+        #expect(try pair.responder.readOutbound(as: ByteBuffer.self) == nil, "flushed before the burst ended")
+        pair.responder.pipeline.fireChannelReadComplete()
+        let burst = try NoisePair.drainOutbound(pair.responder)
+        try pair.initiator.writeInbound(burst)
+        #expect(String(buffer: pair.initiatorRecorder.received) == "first;second;")
+
+        // A close inside the burst still sends what was flushed before it.
+        answering.closeAfterAnswering = true
+        pair.initiator.writeAndFlush(ByteBuffer(string: "again"), promise: nil)
+        pair.responder.pipeline.fireChannelRead(try NoisePair.drainOutbound(pair.initiator))
+        #expect(!pair.responder.isActive)
+        try pair.initiator.writeInbound(try NoisePair.drainOutbound(pair.responder))
+        #expect(String(buffer: pair.initiatorRecorder.received) == "first;second;first;second;")
+    }
+}
+
+/// Answers each read with "first;" and "second;", each written and flushed on its own; optionally closes after.
+final class AnsweringHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    var closeAfterAnswering = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: "first;")), promise: nil)
+        context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: "second;")), promise: nil)
+        if self.closeAfterAnswering {
+            context.close(promise: nil)
+        }
+        context.fireChannelRead(data)
+    }
 }

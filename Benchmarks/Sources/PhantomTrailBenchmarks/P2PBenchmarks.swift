@@ -345,7 +345,12 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     let bytes = number("--mib").map { UInt64($0) << 20 }
     switch name {
     case "handshakes": try benchmarkHandshakes()
-    case "upgrades": try await benchmarkUpgrades(count: count ?? 6_000, inFlight: number("--in-flight") ?? 64)
+    case "upgrades":
+        try await benchmarkUpgrades(
+            count: count ?? 6_000,
+            dialerCount: number("--dialers") ?? 4,
+            inFlight: number("--in-flight") ?? 64
+        )
     case "cipher": try benchmarkCipher()
     case "throughput":
         try benchmarkCipher()

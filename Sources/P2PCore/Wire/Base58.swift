@@ -15,25 +15,43 @@ enum Base58 {
         return table
     }()
 
+    /// 58⁵, the base of the limbs ``encode(_:)`` computes in (five base-58 digits per limb).
+    private static let limbBase: UInt64 = 656_356_768
+
     static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        let zeros = bytes.prefix { $0 == 0 }.count
-        // Big-endian base-58 digits, least significant last.
-        var digits: [UInt8] = []
-        digits.reserveCapacity(bytes.count * 138 / 100 + 1)
-        for byte in bytes.dropFirst(zeros) {
-            var carry = Int(byte)
-            for index in digits.indices.reversed() {
-                carry += Int(digits[index]) << 8
-                digits[index] = UInt8(carry % 58)
-                carry /= 58
-            }
-            while carry > 0 {
-                digits.insert(UInt8(carry % 58), at: 0)
-                carry /= 58
+        let input = Array(bytes)
+        let zeros = input.prefix { $0 == 0 }.count
+        // The number in base 58⁵, least significant limb first: five times fewer steps than digit by digit.
+        var limbs = [UInt64](repeating: 0, count: (input.count - zeros) * 138 / 500 + 1)
+        var used = 0
+        limbs.withUnsafeMutableBufferPointer { limbs in
+            for byte in input[zeros...] {
+                var carry = UInt64(byte)
+                var index = 0
+                while index < used || carry != 0 {
+                    carry += limbs[index] << 8
+                    limbs[index] = carry % Self.limbBase
+                    carry /= Self.limbBase
+                    index += 1
+                }
+                used = index
             }
         }
         var text = [UInt8](repeating: Self.alphabet[0], count: zeros)
-        text.append(contentsOf: digits.map { Self.alphabet[Int($0)] })
+        text.reserveCapacity(zeros + used * 5)
+        var digits = [UInt8](repeating: 0, count: 5)
+        for index in stride(from: used - 1, through: 0, by: -1) {
+            var limb = limbs[index]
+            for position in stride(from: 4, through: 0, by: -1) {
+                digits[position] = UInt8(limb % 58)
+                limb /= 58
+            }
+            // The most significant limb has no leading zero digits.
+            let first = index == used - 1 ? (digits.firstIndex { $0 != 0 } ?? 5) : 0
+            for digit in digits[first...] {
+                text.append(Self.alphabet[Int(digit)])
+            }
+        }
         return String(decoding: text, as: UTF8.self)
     }
 

@@ -3,7 +3,7 @@ import P2PCore
 import P2PYamux
 
 /// One upgraded connection as the ``LibP2PHost`` tracks it.
-struct HostConnection: Sendable {
+final class HostConnection: Sendable {
     /// The host-local connection number (for logs and the registry).
     let id: UInt64
     /// The authenticated peer.

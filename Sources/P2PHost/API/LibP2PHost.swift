@@ -733,7 +733,9 @@ public final class LibP2PHost: Service, Sendable {
                     _ = try await self.identify(connection.remotePeer)
                 } catch {
                     logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
-                    let stillOpen = self.state.withLock { $0.connections[connection.id] != nil }
+                    // A connection that closed meanwhile is reported by its disconnection, not as an error.
+                    let stillOpen =
+                        connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
                     guard stillOpen else { return }
                     self.eventContinuation.yield(
                         .error(

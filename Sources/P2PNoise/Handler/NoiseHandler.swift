@@ -43,6 +43,10 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The size of the read being processed: the plaintext of all its frames goes into one buffer of about this size.
     private var inboundReadSize = 0
     private let logger: Logger
+    /// Set while a burst of reads is processed: flushes asked for meanwhile wait for `channelReadComplete`, so that
+    /// everything the burst caused (a multistream-select answer, Yamux frames) leaves in one socket write.
+    private var isInReadBurst = false
+    private var flushDeferred = false
 
     /// A handler for one connection.
     ///
@@ -120,6 +124,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Processes buffered bytes as end of stream, then fails an unfinished handshake.
     public func channelInactive(context: ChannelHandlerContext) {
+        self.endReadBurst(context: context)
         self.endOfInput(context: context)
         if case .handshaking = self.state {
             self.fail(
@@ -133,6 +138,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Treats a half-closure as end of stream, then forwards the event.
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
+            self.endReadBurst(context: context)
             self.endOfInput(context: context)
             if case .handshaking = self.state {
                 self.fail(
@@ -152,6 +158,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let buffer = Self.unwrapInboundIn(data)
+        self.isInReadBurst = true
         self.inboundReadSize = buffer.readableBytes
         var assembler = self.takeFrameAssembler()
         do {
@@ -163,6 +170,20 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.frameAssembler = assembler
         self.deliverPlaintext(context: context)
+    }
+
+    /// Passes the end of the burst on (handlers behind flush there), then sends everything written during it at once.
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        self.endReadBurst(context: context)
+    }
+
+    private func endReadBurst(context: ChannelHandlerContext) {
+        self.isInReadBurst = false
+        if self.flushDeferred {
+            self.flushDeferred = false
+            context.flush()
+        }
     }
 
     /// Moves the assembler out (leaving an empty one), so that its held-back bytes stay uniquely referenced.
@@ -245,14 +266,26 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Flushes encrypted frames; during the handshake there is nothing to flush yet (completion flushes).
+    /// Flushes encrypted frames; during the handshake there is nothing to flush yet (completion flushes), and during
+    /// a read burst the flush waits for its end.
     public func flush(context: ChannelHandlerContext) {
         switch self.state {
         case .handshaking:
             break
+        case .transport where self.isInReadBurst:
+            self.flushDeferred = true
         case .transport, .failed:
             context.flush()
         }
+    }
+
+    /// Sends what a deferred flush holds before closing: data flushed before a close goes out.
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if self.flushDeferred {
+            self.flushDeferred = false
+            context.flush()
+        }
+        context.close(mode: mode, promise: promise)
     }
 
     private func encryptAndWrite(

@@ -26,6 +26,8 @@ package final class YamuxHandler: ChannelDuplexHandler {
     private var streams: [UInt32: YamuxStreamChannel] = [:]
     private var streamsWithReads: [YamuxStreamChannel] = []
     private var isInReadBurst = false
+    /// The outbound stream being opened whose SYN has not been sent yet (it goes out with the stream's first frame).
+    private var streamAwaitingSYN: UInt32?
     private var needsFlush = false
     private var started = false
     private var sessionClosed = false
@@ -364,10 +366,28 @@ package final class YamuxHandler: ChannelDuplexHandler {
             )
             self.streams[id] = stream
             self.logger.trace("outbound stream", metadata: ["p2p.stream": "\(id)"])
-            self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: self.machine.initialWindowDelta))
-            self.flushIfNeeded()
+            let delta = self.machine.initialWindowDelta
+            if delta == 0 {
+                // SYN rides on the stream's first frame: usually the data the initializer writes at once (a
+                // multistream-select proposal), so opening a stream costs one frame, not two.
+                self.streamAwaitingSYN = id
+            } else {
+                self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: delta))
+            }
             stream.configure(initializer: initializer, promise: promise)
+            if self.streamAwaitingSYN == id {
+                self.streamAwaitingSYN = nil
+                self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: 0))
+            }
+            self.flushIfNeeded()
         }
+    }
+
+    /// `.syn` for the first frame of the stream being opened, which then no longer waits for it.
+    private func synFlag(for streamID: UInt32) -> YamuxFrameFlags {
+        guard self.streamAwaitingSYN == streamID else { return [] }
+        self.streamAwaitingSYN = nil
+        return .syn
     }
 
     /// Sends Go Away (normal): no new streams either way; existing ones continue.
@@ -395,7 +415,11 @@ package final class YamuxHandler: ChannelDuplexHandler {
 
     func writeData(_ data: ByteBuffer, for stream: YamuxStreamChannel, promise: EventLoopPromise<Void>?) {
         self.writeFrame(
-            .data(streamID: stream.streamID, length: UInt32(data.readableBytes)),
+            .data(
+                streamID: stream.streamID,
+                flags: self.synFlag(for: stream.streamID),
+                length: UInt32(data.readableBytes)
+            ),
             payload: data,
             promise: promise
         )
@@ -404,7 +428,10 @@ package final class YamuxHandler: ChannelDuplexHandler {
     func closeOutput(of stream: YamuxStreamChannel, promise: EventLoopPromise<Void>?) {
         switch self.machine.closeOutput(streamID: stream.streamID) {
         case .sendFin(let finished):
-            self.writeFrame(.windowUpdate(streamID: stream.streamID, flags: .fin), promise: promise)
+            self.writeFrame(
+                .windowUpdate(streamID: stream.streamID, flags: self.synFlag(for: stream.streamID).union(.fin)),
+                promise: promise
+            )
             if finished {
                 self.streams[stream.streamID] = nil
                 stream.receiveStreamFinished()
@@ -430,7 +457,10 @@ package final class YamuxHandler: ChannelDuplexHandler {
     }
 
     func streamResetLocally(_ stream: YamuxStreamChannel) {
-        if case .sendReset = self.machine.resetStream(streamID: stream.streamID) {
+        // A stream reset before its SYN went out is unknown to the peer: nothing to send.
+        if case .sendReset = self.machine.resetStream(streamID: stream.streamID),
+            self.synFlag(for: stream.streamID).isEmpty
+        {
             self.writeFrame(.windowUpdate(streamID: stream.streamID, flags: .rst))
             self.flushIfNeeded()
         }
