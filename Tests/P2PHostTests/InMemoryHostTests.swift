@@ -73,6 +73,31 @@ struct InMemoryHostTests {
         await b.host.shutdown()
     }
 
+    @Test("A host with identifyOnConnect off does not ask its peers, but still answers their identify")
+    func identifyOnConnectOff() async throws {
+        let net = VirtualNetwork()
+        var quiet = HostConfiguration()
+        quiet.identifyOnConnect = false
+        let a = try await net.makeHost(configuration: quiet)
+        let b = try await net.makeHost()
+        registerEcho(on: b.host)
+        #expect(try await a.host.dial(try b.address) == b.peerID)
+        // b asks as usual and a answers.
+        try await b.identified(a.peerID)
+        #expect(b.host.identifyResult(of: a.peerID)?.protocols.contains(Identify.protocolID) == true)
+        // A stream a opens afterwards is served; a itself never asked b.
+        #expect(try await echo("after identify", from: a.host, to: b.peerID) == "after identify")
+        // Once no stream is open, an identify a had started at connection time would have finished.
+        await a.settled(with: b.peerID)
+        #expect(a.host.identifyResult(of: b.peerID) == nil)
+        // Asking explicitly still works.
+        _ = try await a.host.identify(b.peerID)
+        #expect(a.host.identifyResult(of: b.peerID)?.agentVersion == HostConfiguration().agentVersion)
+        await a.host.shutdown()
+        try await b.disconnected(from: a.peerID)
+        await b.host.shutdown()
+    }
+
     @Test("Ten hosts dial each other into a full mesh; each identifies, pings and opens a stream to all nine others")
     func tenHosts() async throws {
         let net = VirtualNetwork()
@@ -241,6 +266,36 @@ struct InMemoryHostTests {
         #expect(host.host.pendingHandshakeCount == 0)
 
         await host.host.shutdown()
+    }
+
+    @Test("shutdown() closes connections still in their upgrade, inbound and outbound, without waiting for the timeout")
+    func shutdownClosesUpgradingConnections() async throws {
+        let net = VirtualNetwork()
+        let host = try await net.makeHost(configuration: HostConfiguration(handshakeTimeout: .seconds(10)))
+        // Inbound: a raw connection that never speaks.
+        let silentDialer = net.network.makeTransport()
+        let inbound = try await silentDialer.dial(
+            try host.address.removingPeerID(),
+            group: net.loop,
+            timeout: .seconds(1)
+        ) { $0.eventLoop.makeSucceededFuture($0) }
+        // Outbound: a listener that accepts and never answers.
+        let silentListener = net.network.makeTransport()
+        let listener = try await silentListener.listen(
+            on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"),
+            group: net.loop
+        ) { $0.eventLoop.makeSucceededVoidFuture() }
+        let dial = Task { try await host.host.dial(listener.address) }
+        while host.host.pendingHandshakeCount < 2 {
+            await Task.yield()
+        }
+
+        // No virtual time passes: only the shutdown can close them.
+        await host.host.shutdown()
+        try await inbound.closeFuture.get()
+        await #expect(throws: P2PHostError.self) { _ = try await dial.value }
+        #expect(host.host.pendingHandshakeCount == 0)
+        listener.close()
     }
 
     @Test("Two listeners cannot share a virtual port, and a closed listener frees it")

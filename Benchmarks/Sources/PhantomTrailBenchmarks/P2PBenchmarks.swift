@@ -45,8 +45,9 @@ func residentBytes() -> Int {
 }
 
 /// A host listening on loopback TCP with room for many connections.
-func makeListener() async throws -> LibP2PHost {
+func makeListener(identifyOnConnect: Bool = true) async throws -> LibP2PHost {
     var configuration = HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
+    configuration.identifyOnConnect = identifyOnConnect
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
     let host = try LibP2PHost(identity: PrivateKey(), configuration: configuration)
@@ -55,10 +56,11 @@ func makeListener() async throws -> LibP2PHost {
 }
 
 /// Started hosts without listeners (a host keeps one connection per peer it dialed by peer ID).
-func makeDialers(_ count: Int) async throws -> [LibP2PHost] {
+func makeDialers(_ count: Int, identifyOnConnect: Bool = true) async throws -> [LibP2PHost] {
     var hosts: [LibP2PHost] = []
     hosts.reserveCapacity(count)
     var configuration = HostConfiguration()
+    configuration.identifyOnConnect = identifyOnConnect
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
     for _ in 0..<count {
@@ -135,13 +137,84 @@ func benchmarkHandshakes() throws {
 }
 
 /// (b) Full upgrades over loopback, dialer and listener in this process: one listener host and `dialerCount` dialer
-/// hosts; every dial is a new TCP connection taken through the whole upgrade (TCP + multistream-select + Noise XX +
+/// hosts (by default one per lane, so every connection is a new peer's and never a duplicate that the hosts close at
+/// once); every dial is a new TCP connection taken through the whole upgrade (TCP + multistream-select + Noise XX +
 /// multistream-select + Yamux) and closed once upgraded. `inFlight` dials run at once.
-func benchmarkUpgrades(count: Int = 6_000, dialerCount: Int = 4, inFlight: Int = 64) async throws {
-    let listener = try await makeListener()
+///
+/// The hosts do not ask for identify (``HostConfiguration/identifyOnConnect`` off), so the figure is the upgrade
+/// alone; a second pass of `identifyCount` connections with identify on (each side asks the other) gives the rate of
+/// connections that also identify. The public-key floor of a handshake pair is timed on this thread around the run:
+/// this VM's speed varies by up to 1.8× within an hour, and the ratio to the floor does not.
+func benchmarkUpgrades(
+    count: Int = 6_000,
+    dialerCount: Int? = nil,
+    inFlight: Int = 64,
+    identifyCount: Int = 3_000
+)
+    async throws
+{
+    let dialerCount = dialerCount ?? inFlight
+    let floorBefore = try cryptoFloorMicroseconds()
+    let bare = try await measureUpgrades(count: count, dialerCount: dialerCount, inFlight: inFlight, identify: false)
+    let identified = try await measureUpgrades(
+        count: identifyCount,
+        dialerCount: dialerCount,
+        inFlight: inFlight,
+        identify: true
+    )
+    let floor = (floorBefore + (try cryptoFloorMicroseconds())) / 2
+    print(
+        "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
+            + "listener, \(inFlight) in flight, one process, no identify) in \(format(bare.seconds, 3)) s: "
+            + "\(format(bare.rate, 0)) upgrades/s (target ≥ 2,000); \(bare.failures) failed; CPU "
+            + "\(format(bare.cpuMicros, 0)) µs per upgrade (both sides), \(format(bare.cpusBusy, 2)) CPUs busy; public-key "
+            + "floor \(format(floor, 0)) µs per handshake pair now, so an upgrade costs \(format(bare.cpuMicros / floor, 2))× "
+            + "the floor; load \(format(bare.load, 2))"
+    )
+    print(
+        "upgrades with identify: \(identified.upgraded) connections, each identified both ways, in "
+            + "\(format(identified.seconds, 3)) s: \(format(identified.rate, 0)) connections/s; \(identified.failures) "
+            + "failed; CPU \(format(identified.cpuMicros, 0)) µs per connection (\(format(identified.cpuMicros / floor, 2))× "
+            + "the floor); load \(format(identified.load, 2))"
+    )
+    printJSON(
+        "upgrades",
+        [
+            "connections": Double(bare.upgraded), "failures": Double(bare.failures), "dialers": Double(dialerCount),
+            "inFlight": Double(inFlight), "seconds": bare.seconds, "upgradesPerSecond": bare.rate,
+            "cpuMicrosecondsPerUpgrade": bare.cpuMicros, "cpusBusy": bare.cpusBusy, "loadAverage": bare.load,
+            "floorMicrosecondsPerPair": floor, "cpuPerUpgradeOverFloor": bare.cpuMicros / floor,
+        ]
+    )
+    printJSON(
+        "upgradesWithIdentify",
+        [
+            "connections": Double(identified.upgraded), "failures": Double(identified.failures),
+            "seconds": identified.seconds, "connectionsPerSecond": identified.rate,
+            "cpuMicrosecondsPerConnection": identified.cpuMicros, "cpusBusy": identified.cpusBusy,
+            "loadAverage": identified.load, "floorMicrosecondsPerPair": floor,
+        ]
+    )
+}
+
+/// One pass of ``benchmarkUpgrades(count:dialerCount:inFlight:identifyCount:)``.
+struct UpgradePass {
+    var upgraded: Int
+    var failures: Int
+    var seconds: Double
+    var cpu: Double
+    var load: Double
+    var rate: Double { Double(self.upgraded) / self.seconds }
+    var cpuMicros: Double { self.cpu / Double(max(self.upgraded, 1)) * 1e6 }
+    var cpusBusy: Double { self.cpu / self.seconds }
+}
+
+/// Runs `count` upgrades from new hosts to a new listener (after 200 to warm up) and shuts the hosts down.
+func measureUpgrades(count: Int, dialerCount: Int, inFlight: Int, identify: Bool) async throws -> UpgradePass {
+    let listener = try await makeListener(identifyOnConnect: identify)
     // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
     let address = listener.listenAddresses[0].removingPeerID()
-    let dialers = try await makeDialers(dialerCount)
+    let dialers = try await makeDialers(dialerCount, identifyOnConnect: identify)
     _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
     let clock = ContinuousClock()
     var failures = 0
@@ -151,25 +224,17 @@ func benchmarkUpgrades(count: Int = 6_000, dialerCount: Int = 4, inFlight: Int =
         failures = try await dialRepeatedly(dialers, to: address, count: count, inFlight: inFlight)
     }
     let cpu = cpuSeconds() - cpuStart
-    let upgraded = count - failures
-    let rate = Double(upgraded) / seconds(elapsed)
-    let cpuMicros = cpu / Double(max(upgraded, 1)) * 1e6
-    print(
-        "upgrades: \(upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
-            + "listener, \(inFlight) in flight, one process) in \(format(seconds(elapsed), 3)) s: "
-            + "\(format(rate, 0)) upgrades/s (target ≥ 2,000); \(failures) failed; CPU \(format(cpuMicros, 0)) µs per "
-            + "upgrade (both sides), \(format(cpu / seconds(elapsed), 2)) CPUs busy; load \(format(load, 2))"
-    )
-    printJSON(
-        "upgrades",
-        [
-            "connections": Double(upgraded), "failures": Double(failures), "dialers": Double(dialerCount),
-            "inFlight": Double(inFlight), "seconds": seconds(elapsed), "upgradesPerSecond": rate,
-            "cpuMicrosecondsPerUpgrade": cpuMicros, "cpusBusy": cpu / seconds(elapsed), "loadAverage": load,
-        ]
-    )
     await shutdownAll(dialers)
     await listener.shutdown()
+    return UpgradePass(upgraded: count - failures, failures: failures, seconds: seconds(elapsed), cpu: cpu, load: load)
+}
+
+/// The CPU time of one handshake pair's public-key operations on this thread now, in microseconds.
+func cryptoFloorMicroseconds(pairs: Int = 300) throws -> Double {
+    let identity = PrivateKey()
+    let start = cpuSeconds(thread: true)
+    _ = try NoiseHandshakeBenchmark.cryptoFloor(pairs: pairs, identity: identity)
+    return (cpuSeconds(thread: true) - start) / Double(pairs) * 1e6
 }
 
 /// A shared counter.
@@ -348,7 +413,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     case "upgrades":
         try await benchmarkUpgrades(
             count: count ?? 6_000,
-            dialerCount: number("--dialers") ?? 4,
+            dialerCount: number("--dialers"),
             inFlight: number("--in-flight") ?? 64
         )
     case "cipher": try benchmarkCipher()

@@ -24,6 +24,10 @@ public struct HostConfiguration: Sendable {
     public var idleTimeout: Duration?
     /// Yamux limits, windows and keepalive (its inbound stream initializer is set by the host).
     public var yamux: YamuxConfiguration
+    /// Whether the host asks every newly connected peer for its identify record (on by default; the host always
+    /// answers identify requests). Off suits a host that never needs peers' protocols or addresses, such as the
+    /// benchmark of bare connection upgrades.
+    public var identifyOnConnect = true
 
     /// Creates a configuration.
     public init(

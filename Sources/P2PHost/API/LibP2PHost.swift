@@ -68,6 +68,8 @@ public final class LibP2PHost: Service, Sendable {
         /// The IDs of each peer's connections, oldest first (an index over ``connections``).
         private var connectionIDs: [PeerID: [UInt64]] = [:]
         var handshakesInFlight = 0
+        /// The channels being upgraded (inbound and outbound), closed by a shutdown.
+        var upgrading: [ObjectIdentifier: any Channel] = [:]
         var nextConnectionID: UInt64 = 0
         /// An identify push round is requested and has not started yet (later changes join it).
         var pushQueued = false
@@ -335,9 +337,9 @@ public final class LibP2PHost: Service, Sendable {
                 group: self.group,
                 timeout: self.configuration.dialTimeout
             ) { channel in
-                channel.eventLoop.makeSucceededFuture(
-                    (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
-                )
+                let upgrade = upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
+                self.trackUpgrade(of: channel, until: upgrade)
+                return channel.eventLoop.makeSucceededFuture((channel, upgrade))
             }
         } catch let error as P2PHostError {
             throw error
@@ -380,9 +382,9 @@ public final class LibP2PHost: Service, Sendable {
         do {
             (channel, upgrade) = try await ClientBootstrap(group: self.group)
                 .withConnectedSocket(ourDescriptor) { channel in
-                    channel.eventLoop.makeSucceededFuture(
-                        (channel, upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer))
-                    )
+                    let upgrade = upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
+                    self.trackUpgrade(of: channel, until: upgrade)
+                    return channel.eventLoop.makeSucceededFuture((channel, upgrade))
                 }
         } catch {
             InProcessSocketPair.close(ourDescriptor)
@@ -395,6 +397,23 @@ public final class LibP2PHost: Service, Sendable {
         }
         try self.register(connection, direction: .outbound, address: nil)
         return connection.remotePeer
+    }
+
+    /// Records an outbound `channel` as upgrading until `upgrade` completes, so that a shutdown closes it; closes it at
+    /// once when the host is already shutting down.
+    private func trackUpgrade(of channel: any Channel, until upgrade: EventLoopFuture<UpgradedConnection>) {
+        let running = self.state.withLock { state -> Bool in
+            guard case .running = state.phase else { return false }
+            state.upgrading[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard running else {
+            channel.close(promise: nil)
+            return
+        }
+        upgrade.whenComplete { _ in
+            self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
     }
 
     /// Takes a handshake slot for an outbound connection, or returns the peer if it is already connected.
@@ -530,17 +549,18 @@ public final class LibP2PHost: Service, Sendable {
 
     /// Moves to shut down and closes everything; returns the serving task to await. Safe to call repeatedly.
     private func beginShutdown() -> Task<Void, Never>? {
-        let (listeners, connections, serving) = self.state.withLock {
-            state -> ([any HostTransportListener], [HostConnection], Task<Void, Never>?) in
+        let (listeners, connections, upgrading, serving) = self.state.withLock {
+            state -> ([any HostTransportListener], [HostConnection], [any Channel], Task<Void, Never>?) in
+            let upgrading = Array(state.upgrading.values)
             switch state.phase {
             case .idle, .starting:
                 state.phase = .shutDown(serving: nil)
-                return ([], [], nil)
+                return ([], [], upgrading, nil)
             case .running(let listeners, let serving):
                 state.phase = .shutDown(serving: serving)
-                return (listeners, Array(state.connections.values), serving)
+                return (listeners, Array(state.connections.values), upgrading, serving)
             case .shutDown(let serving):
-                return ([], Array(state.connections.values), serving)
+                return ([], Array(state.connections.values), upgrading, serving)
             }
         }
         for listener in listeners {
@@ -548,6 +568,10 @@ public final class LibP2PHost: Service, Sendable {
         }
         for connection in connections {
             connection.close()
+        }
+        // Connections still in their upgrade would otherwise live on until it ends or times out.
+        for channel in upgrading {
+            channel.close(promise: nil)
         }
         self.newConnectionsContinuation.finish()
         self.manager.finish()
@@ -587,6 +611,7 @@ public final class LibP2PHost: Service, Sendable {
                 state.connections.count + state.handshakesInFlight < self.configuration.maxConnections
             else { return false }
             state.handshakesInFlight += 1
+            state.upgrading[ObjectIdentifier(channel)] = channel
             return true
         }
         guard admitted else {
@@ -596,7 +621,10 @@ public final class LibP2PHost: Service, Sendable {
         }
         let address = channel.remoteAddress.flatMap { Multiaddr(tcp: $0) }
         upgrader.upgrade(channel: channel, direction: .inbound, expectedPeer: nil).whenComplete { result in
-            self.state.withLock { $0.handshakesInFlight -= 1 }
+            self.state.withLock { state in
+                state.handshakesInFlight -= 1
+                state.upgrading.removeValue(forKey: ObjectIdentifier(channel))
+            }
             switch result {
             case .success(let connection):
                 try? self.register(connection, direction: .inbound, address: address)
@@ -727,22 +755,25 @@ public final class LibP2PHost: Service, Sendable {
             connectionLogger[metadataKey: "p2p.conn"] = "\(connection.id)"
         }
         let logger = connectionLogger
+        let identifies = self.configuration.identifyOnConnect
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                do {
-                    _ = try await self.identify(connection.remotePeer)
-                } catch {
-                    logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
-                    // A connection that closed meanwhile is reported by its disconnection, not as an error.
-                    let stillOpen =
-                        connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
-                    guard stillOpen else { return }
-                    self.eventContinuation.yield(
-                        .error(
-                            message: "identify with \(connection.remotePeer) failed: \(error)",
-                            peer: connection.remotePeer
+            if identifies {
+                group.addTask {
+                    do {
+                        _ = try await self.identify(connection.remotePeer)
+                    } catch {
+                        logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
+                        // A connection that closed meanwhile is reported by its disconnection, not as an error.
+                        let stillOpen =
+                            connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
+                        guard stillOpen else { return }
+                        self.eventContinuation.yield(
+                            .error(
+                                message: "identify with \(connection.remotePeer) failed: \(error)",
+                                peer: connection.remotePeer
+                            )
                         )
-                    )
+                    }
                 }
             }
             for await stream in connection.inboundStreams {
