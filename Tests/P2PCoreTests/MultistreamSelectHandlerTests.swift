@@ -215,6 +215,9 @@ struct OptimisticMultistreamSelectTests {
         result.assumeIsolated().whenSuccess { _ in
             try! channel.pipeline.syncOperations.addHandler(collector)
         }
+        let confirmation = try channel.pipeline.syncOperations.handler(type: MultistreamSelectHandler.self)
+            .optimisticConfirmation
+        #expect(confirmation != nil)
         try activate(channel)
         #expect(try result.wait() == "/noise")
         // The protocol can write at once; its bytes follow the negotiation on the wire.
@@ -229,6 +232,7 @@ struct OptimisticMultistreamSelectTests {
             try channel.writeInbound(ByteBuffer(bytes: [byte]))
         }
         #expect(collector.received == ByteBuffer(string: "reply"))
+        try confirmation?.wait()
         #expect(throws: (any Error).self) {
             try channel.pipeline.syncOperations.handler(type: MultistreamSelectHandler.self)
         }
@@ -242,11 +246,17 @@ struct OptimisticMultistreamSelectTests {
             role: .dialer(proposing: ["/noise"]),
             configuration: .init(optimisticDialer: true)
         )
+        let confirmation = try #require(
+            try channel.pipeline.syncOperations.handler(type: MultistreamSelectHandler.self).optimisticConfirmation
+        )
+        var confirmationError: (any Error)?
+        confirmation.assumeIsolated().whenFailure { confirmationError = $0 }
         try activate(channel)
         #expect(try result.wait() == "/noise")
         #expect(throws: P2PCoreError(.multistreamNoCommonProtocol, "")) {
             try channel.writeInbound(bytes(MultistreamVectors.header + MultistreamVectors.na))
         }
+        #expect((confirmationError as? P2PCoreError)?.code == .multistreamNoCommonProtocol)
         #expect(!channel.isActive)
     }
 }

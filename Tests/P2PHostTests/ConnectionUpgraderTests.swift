@@ -165,6 +165,50 @@ struct ConnectionUpgraderTests {
         #expect(!wire.dialer.isActive)
     }
 
+    @Test("The dialer proposes /noise optimistically: Noise's first message follows the proposal before any answer")
+    func optimisticSecurityProposal() throws {
+        let wire = InMemoryWire()
+        _ = try Self.upgrader(key: Self.dialerKey).upgrade(
+            channel: wire.dialer,
+            direction: .outbound,
+            expectedPeer: nil
+        )
+        try wire.activate()
+        var sent = ByteBuffer()
+        while var chunk = try wire.dialer.readOutbound(as: ByteBuffer.self) {
+            sent.writeBuffer(&chunk)
+        }
+        var proposal = ByteBuffer()
+        _ = proposal.writeUVarintLengthPrefixed(Array("/multistream/1.0.0\n".utf8))
+        _ = proposal.writeUVarintLengthPrefixed(Array("/noise\n".utf8))
+        #expect(sent.readSlice(length: proposal.readableBytes) == proposal)
+        // Then Noise message 1: a 2-byte length and the 32-byte ephemeral key.
+        #expect(sent.readInteger(as: UInt16.self) == 32)
+        #expect(sent.readableBytes == 32)
+    }
+
+    @Test("A listener without /noise answers na: the dialer's upgrade fails naming the security negotiation")
+    func listenerWithoutNoise() throws {
+        let wire = InMemoryWire()
+        let dialed = Outcome(
+            try Self.upgrader(key: Self.dialerKey).upgrade(
+                channel: wire.dialer,
+                direction: .outbound,
+                expectedPeer: nil
+            )
+        )
+        try wire.activate()
+        var answer = ByteBuffer()
+        _ = answer.writeUVarintLengthPrefixed(Array("/multistream/1.0.0\n".utf8))
+        _ = answer.writeUVarintLengthPrefixed(Array("na\n".utf8))
+        _ = try? wire.dialer.writeInbound(answer)
+        let error = try #require(dialed.error as? P2PHostError)
+        #expect(error.code == .upgradeFailed)
+        #expect(error.message.contains("security negotiation"))
+        #expect((error.underlying as? P2PCoreError)?.code == .multistreamNoCommonProtocol)
+        #expect(!wire.dialer.isActive)
+    }
+
     @Test("Garbage instead of multistream-select fails the listener's upgrade and closes the channel")
     func garbage() throws {
         let wire = InMemoryWire()

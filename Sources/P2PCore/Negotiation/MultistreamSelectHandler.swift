@@ -16,8 +16,13 @@ public import NIOCore
 /// ``negotiatedProtocol`` with a ``P2PCoreError`` and closes the channel.
 ///
 /// With ``MultistreamSelectConfiguration/optimisticDialer`` the dialer succeeds ``negotiatedProtocol``
-/// right after writing its header and single proposal, then stays in the pipeline until the echo
-/// arrives; a failure after that point is sent through `fireErrorCaught` before the channel closes.
+/// right after writing its header and single proposal (bytes the callbacks write leave in the same
+/// socket write), then stays in the pipeline until the echo arrives and completes
+/// ``optimisticConfirmation``; a failure after that point fails the confirmation and is sent through
+/// `fireErrorCaught` before the channel closes.
+///
+/// The listener's answer is flushed after the leftover bytes were passed on, so that the chosen
+/// protocol's first reply (a Noise message) leaves in the same socket write.
 ///
 /// Pipeline position: `[transport] → MultistreamSelectHandler → [protocol handlers added on success]`.
 public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -42,12 +47,17 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     private var timeoutTask: Scheduled<Void>?
     /// The protocol reported early in optimistic mode (its echo is still expected).
     private let optimisticProtocol: String?
+    private let confirmationPromise: EventLoopPromise<Void>?
 
     /// The negotiated protocol ID, or the error that ended the negotiation.
     ///
     /// A handler that is created but never added to a pipeline must be given up with
     /// ``abandon(because:)`` so this future completes.
     public var negotiatedProtocol: EventLoopFuture<String> { self.promise.futureResult }
+
+    /// In optimistic mode, succeeds when the listener's echo confirms the early result and fails with the
+    /// negotiation's error otherwise (before the error is fired and the channel closes); `nil` in other modes.
+    public var optimisticConfirmation: EventLoopFuture<Void>? { self.confirmationPromise?.futureResult }
 
     /// Creates a handler.
     ///
@@ -71,8 +81,10 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
                 preconditionFailure("optimistic multistream-select needs a dialer with exactly one proposal")
             }
             self.optimisticProtocol = proposals[0]
+            self.confirmationPromise = eventLoop.makePromise(of: Void.self)
         } else {
             self.optimisticProtocol = nil
+            self.confirmationPromise = nil
         }
         self.promise = eventLoop.makePromise(of: String.self)
         self.logger = logger
@@ -83,6 +95,7 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         guard self.phase == .waitingForActive else { return }
         self.phase = .finished
         self.promise.fail(error)
+        self.confirmationPromise?.fail(error)
     }
 
     /// Starts at once if the channel is already active.
@@ -102,8 +115,11 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         self.phase = .finished
         self.timeoutTask?.cancel()
         self.timeoutTask = nil
-        if !reportedEarly {
-            self.promise.fail(P2PCoreError(.connectionClosed, "the channel closed during multistream-select"))
+        let error = P2PCoreError(.connectionClosed, "the channel closed during multistream-select")
+        if reportedEarly {
+            self.confirmationPromise?.fail(error)
+        } else {
+            self.promise.fail(error)
         }
     }
 
@@ -112,10 +128,14 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         if self.phase != .finished {
             let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
             self.finish(context: context)
-            if !reportedEarly {
-                self.promise.fail(
-                    P2PCoreError(.connectionClosed, "multistream-select handler removed before negotiation finished")
-                )
+            let error = P2PCoreError(
+                .connectionClosed,
+                "multistream-select handler removed before negotiation finished"
+            )
+            if reportedEarly {
+                self.confirmationPromise?.fail(error)
+            } else {
+                self.promise.fail(error)
             }
         }
     }
@@ -163,7 +183,9 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         if self.phase != .finished {
             let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
             self.finish(context: context)
-            if !reportedEarly {
+            if reportedEarly {
+                self.confirmationPromise?.fail(error)
+            } else {
                 self.promise.fail(error)
             }
             context.close(promise: nil)
@@ -180,18 +202,20 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
                 self.timedOut(context: loopBoundContext.value, after: timeout)
             }
         }
-        switch self.machine.start() {
-        case .send(let bytes):
-            context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
-        case .doNothing:
-            break
+        let start = self.machine.start()
+        if case .send(let bytes) = start {
+            context.write(self.wrapOutboundOut(bytes), promise: nil)
         }
         if let optimisticProtocol {
             self.logger.debug(
                 "multistream-select proposed optimistically",
                 metadata: ["p2p.protocol": "\(optimisticProtocol)"]
             )
+            // The protocol's first bytes, written by the callbacks, join the proposal in one socket write.
             self.promise.succeed(optimisticProtocol)
+        }
+        if case .send = start {
+            context.flush()
         }
     }
 
@@ -211,16 +235,22 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
             context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
         case .negotiated(let chosen, let bytes, let leftover):
             if let bytes {
-                context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+                context.write(self.wrapOutboundOut(bytes), promise: nil)
             }
             self.finish(context: context)
             self.logger.debug("multistream-select negotiated", metadata: ["p2p.protocol": "\(chosen)"])
             if self.optimisticProtocol == nil {
                 self.promise.succeed(chosen)
+            } else {
+                self.confirmationPromise?.succeed()
             }
             if leftover.readableBytes > 0 {
                 context.fireChannelRead(self.wrapInboundOut(leftover))
                 context.fireChannelReadComplete()
+            }
+            // After the leftover: the protocol's answer to it (a Noise message) leaves with ours.
+            if bytes != nil {
+                context.flush()
             }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         case .failed(let error):
@@ -233,6 +263,7 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
         self.finish(context: context)
         self.logger.debug("multistream-select failed", metadata: ["p2p.error": "\(error)"])
         if reportedEarly {
+            self.confirmationPromise?.fail(error)
             context.fireErrorCaught(error)
         } else {
             self.promise.fail(error)

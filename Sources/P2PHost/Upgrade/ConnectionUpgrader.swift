@@ -65,14 +65,23 @@ struct ConnectionUpgrader: Sendable {
         }
         outcome.promise.futureResult.whenComplete { _ in timeoutTask.cancel() }
 
-        let negotiation = MultistreamSelectConfiguration(timeout: nil)
         do {
-            let sync = channel.pipeline.syncOperations
+            // The dialer proposes /noise optimistically: Noise's first message follows the proposal in one write,
+            // saving a round trip; a listener without /noise fails the upgrade when its "na" arrives.
             let role: MultistreamSelectRole =
                 direction == .outbound
                 ? .dialer(proposing: [Self.noiseProtocolID]) : .listener(supporting: [Self.noiseProtocolID])
-            let security = try sync.addMultistreamSelect(role: role, configuration: negotiation, logger: self.logger)
-            security.assumeIsolated().whenComplete { result in
+            let negotiator = MultistreamSelectHandler(
+                role: role,
+                configuration: MultistreamSelectConfiguration(timeout: nil, optimisticDialer: direction == .outbound),
+                eventLoop: channel.eventLoop,
+                logger: self.logger
+            )
+            negotiator.optimisticConfirmation?.assumeIsolated().whenFailure { error in
+                outcome.fail(Self.wrap(error, step: "security negotiation (multistream-select /noise)"))
+                channel.close(promise: nil)
+            }
+            negotiator.negotiatedProtocol.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success:
                     self.securityNegotiated(
@@ -85,6 +94,12 @@ struct ConnectionUpgrader: Sendable {
                     outcome.fail(Self.wrap(error, step: "security negotiation (multistream-select /noise)"))
                     channel.close(promise: nil)
                 }
+            }
+            do {
+                try channel.pipeline.syncOperations.addHandler(negotiator)
+            } catch {
+                negotiator.abandon(because: error)
+                throw error
             }
         } catch {
             outcome.fail(Self.wrap(error, step: "pipeline setup"))
