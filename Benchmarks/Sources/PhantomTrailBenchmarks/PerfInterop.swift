@@ -128,15 +128,45 @@ func benchmarkPerfInterop(bytes: UInt64 = 16 << 20) async throws {
     }
     let fromPyFigure = PerfFigure(upload: UInt64(pyUp), download: UInt64(pyDown), seconds: pySeconds)
 
+    // Py -> py: a second py client against the py server, for py-libp2p's own figure.
+    let pyToPy = try PythonPeer(
+        python: python,
+        arguments: [
+            "--dial", text, "--ping-count", "0", "--perf-upload", "\(bytes)", "--perf-download", "\(bytes)",
+            "--duration", "300",
+        ]
+    )
+    defer { pyToPy.stop() }
+    guard let pyPerf = pyToPy.next("perf"), let pyPySeconds = pyPerf["seconds"] as? Double,
+        let pyPyUp = pyPerf["upload_bytes"] as? Int, let pyPyDown = pyPerf["download_bytes"] as? Int
+    else {
+        print("perf-interop: the py-to-py perf client reported no result")
+        return
+    }
+    let pyToPyFigure = PerfFigure(upload: UInt64(pyPyUp), download: UInt64(pyPyDown), seconds: pyPySeconds)
+
+    // Connection setup one at a time (connect, full upgrade, identify where the host runs it, disconnect).
+    let oursToOurs = try await connectRepeatedly(from: client, to: address, count: 500)
+    let oursToPy = try await connectRepeatedly(from: client, to: pyAddress, count: pythonConnections)
+    let pyToOurs = try pythonConnectRepeatedly(python: python, to: address.description)
+    let pyToPyConnections = try pythonConnectRepeatedly(python: python, to: text)
+
     print("perf-interop: /perf/1.0.0 over loopback TCP+Noise+Yamux, \(bytes >> 20) MiB up + \(bytes >> 20) MiB down:")
     for (name, figure) in [
         ("ours -> ours          ", oursFigure), ("ours -> py-libp2p     ", toPyFigure),
-        ("py-libp2p -> ours     ", fromPyFigure),
+        ("py-libp2p -> ours     ", fromPyFigure), ("py-libp2p -> py-libp2p", pyToPyFigure),
     ] {
         print(
             "   \(name) \(figure.upload) B up, \(figure.download) B down in \(format(figure.seconds, 3)) s = "
                 + "\(format(figure.rate / 1e6, 1)) MB/s"
         )
+    }
+    print("perf-interop: connections one at a time (connect, upgrade, disconnect; identify as each host does it):")
+    for (name, rate) in [
+        ("ours -> ours          ", oursToOurs), ("ours -> py-libp2p     ", oursToPy),
+        ("py-libp2p -> ours     ", pyToOurs), ("py-libp2p -> py-libp2p", pyToPyConnections),
+    ] {
+        print("   \(name) \(format(rate, 1)) connections/s")
     }
     printJSON(
         "perf-interop",
@@ -144,8 +174,42 @@ func benchmarkPerfInterop(bytes: UInt64 = 16 << 20) async throws {
             "bytesEachWay": Double(bytes), "oursToOursBytesPerSecond": oursFigure.rate,
             "oursToPyBytesPerSecond": toPyFigure.rate, "pyToOursBytesPerSecond": fromPyFigure.rate,
             "oursToPySeconds": toPyFigure.seconds, "pyToOursSeconds": fromPyFigure.seconds,
+            "pyToPyBytesPerSecond": pyToPyFigure.rate, "oursToOursConnectionsPerSecond": oursToOurs,
+            "oursToPyConnectionsPerSecond": oursToPy, "pyToOursConnectionsPerSecond": pyToOurs,
+            "pyToPyConnectionsPerSecond": pyToPyConnections,
         ]
     )
     await client.shutdown()
     await server.shutdown()
+}
+
+/// How many connections the py-libp2p runs make (py-libp2p takes a few hundred milliseconds for each).
+private let pythonConnections = 40
+
+/// Connects `host` to `address` (no /p2p/, so each is a new connection) and disconnects, `count` times in a row;
+/// returns connections per second.
+private func connectRepeatedly(from host: LibP2PHost, to address: Multiaddr, count: Int) async throws -> Double {
+    let target = address.removingPeerID()
+    let clock = ContinuousClock()
+    let elapsed = try await clock.measure {
+        for _ in 0..<count {
+            let peer = try await host.dial(target)
+            host.disconnect(from: peer)
+        }
+    }
+    return Double(count) / seconds(elapsed)
+}
+
+/// Runs a py-libp2p dialer that connects to `address` and disconnects ``pythonConnections`` times in a row; returns
+/// its connections per second (0 when it reports nothing).
+private func pythonConnectRepeatedly(python: URL, to address: String) throws -> Double {
+    let dialer = try PythonPeer(
+        python: python,
+        arguments: ["--dial", address, "--connect-count", "\(pythonConnections)", "--duration", "300"]
+    )
+    defer { dialer.stop() }
+    guard let result = dialer.next("connections"), let count = result["count"] as? Int,
+        let seconds = result["seconds"] as? Double, seconds > 0
+    else { return 0 }
+    return Double(count) / seconds
 }

@@ -5,11 +5,13 @@ protocol, /phantom-trail/echo/1.0.0, echoes a stream's bytes after the writer ha
 Every event is one JSON line on stdout; the first is "listening".
 
     python interop_peer.py [--listen MA] [--dial MA [--ping-count N] [--echo-streams N --echo-bytes B]
-                           [--perf-upload B --perf-download B]] [--duration S]
+                           [--perf-upload B --perf-download B] [--connect-count N]] [--duration S]
 
 With --dial the peer connects, identifies, pings, runs the echo streams and, when --perf-upload
 or --perf-download is given, one perf run as the client (event "perf" with the byte counts and
-seconds), prints "done" and exits (closing the connection). Without it, it identifies every
+seconds), prints "done" and exits (closing the connection). With --connect-count N it instead
+connects and disconnects N times in a row (each a new connection through the whole upgrade) and
+reports "connections" with the count and seconds, for the benchmarks. Without it, it identifies every
 inbound peer and serves (perf included) until the duration ends, SIGTERM or SIGINT.
 """
 
@@ -153,7 +155,19 @@ class Peer:
             data = await read_to_end(stream, MAX_ECHO_BYTES)
         results[index] = data == payload
 
+    async def run_connections(self, address, count):
+        info = info_from_p2p_addr(multiaddr.Multiaddr(address))
+        started = time.perf_counter()
+        for _ in range(count):
+            await self.host.connect(info)
+            await self.host.disconnect(info.peer_id)
+        emit("connections", count=count, seconds=round(time.perf_counter() - started, 6))
+        emit("done")
+
     async def run_dial(self, address):
+        if self.args.connect_count > 0:
+            await self.run_connections(address, self.args.connect_count)
+            return
         info = info_from_p2p_addr(multiaddr.Multiaddr(address))
         await self.host.connect(info)
         await self.identify(info.peer_id)
@@ -251,6 +265,7 @@ def main():
     parser.add_argument("--echo-bytes", type=int, default=4096)
     parser.add_argument("--perf-upload", type=int, default=0)
     parser.add_argument("--perf-download", type=int, default=0)
+    parser.add_argument("--connect-count", type=int, default=0)
     parser.add_argument("--duration", type=float, default=60)
     # A parent may start us with these signals blocked (the mask is inherited); we want to see them.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
