@@ -237,4 +237,35 @@ struct InteropTests {
         #expect(gone == .peerDisconnected(peer: pythonPeer))
         #expect(python.waitForExit() == 0)
     }
+
+    @Test("py-libp2p connects and disconnects five times in a row: five new connections, each reported and closed")
+    func pythonReconnects() async throws {
+        let host = try self.makeHost()
+        try await host.start()
+        try await withShutdown(of: host) { () async throws in
+            var events = host.events.makeAsyncIterator()
+            let address = try #require(host.listenAddresses.first)
+            let python = try self.startPythonPeer(["--dial", address.description, "--connect-count", "5"])
+            defer { python.stop() }
+            let pythonPeer = try PeerID(
+                parsing: try #require(try await python.next("listening")["peer_id"] as? String)
+            )
+            for _ in 0..<5 {
+                let connected = try await nextEvent(&events) {
+                    if case .peerConnected = $0 { return true }
+                    return false
+                }
+                guard case .peerConnected(let peer, let direction, _) = connected else { return }
+                #expect(peer == pythonPeer && direction == .inbound)
+                let gone = try await nextEvent(&events) {
+                    if case .peerDisconnected = $0 { return true }
+                    return false
+                }
+                #expect(gone == .peerDisconnected(peer: pythonPeer))
+            }
+            let result = try await python.next("connections")
+            #expect(result["count"] as? Double == 5)
+            #expect(python.waitForExit() == 0)
+        }
+    }
 }
