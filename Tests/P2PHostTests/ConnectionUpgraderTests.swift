@@ -77,24 +77,37 @@ struct ConnectionUpgraderTests {
         )
     }
 
-    private static func upgradePair(
-        expectedPeer: PeerID? = PeerID(publicKey: Self.listenerKey.publicKey)
-    ) throws -> (InMemoryWire, Outcome<UpgradedConnection>, Outcome<UpgradedConnection>) {
-        let wire = InMemoryWire()
-        let dialed = Outcome(
+    /// Starts the dialer's upgrade on `wire` (before it is activated).
+    private static func dialing(
+        on wire: InMemoryWire,
+        expectedPeer: PeerID? = nil
+    ) throws -> Outcome<UpgradedConnection> {
+        Outcome(
             try Self.upgrader(key: Self.dialerKey).upgrade(
                 channel: wire.dialer,
                 direction: .outbound,
                 expectedPeer: expectedPeer
             )
         )
-        let accepted = Outcome(
+    }
+
+    /// Starts the listener's upgrade on `wire` (before it is activated).
+    private static func accepting(on wire: InMemoryWire) throws -> Outcome<UpgradedConnection> {
+        Outcome(
             try Self.upgrader(key: Self.listenerKey).upgrade(
                 channel: wire.listener,
                 direction: .inbound,
                 expectedPeer: nil
             )
         )
+    }
+
+    private static func upgradePair(
+        expectedPeer: PeerID? = PeerID(publicKey: Self.listenerKey.publicKey)
+    ) throws -> (InMemoryWire, Outcome<UpgradedConnection>, Outcome<UpgradedConnection>) {
+        let wire = InMemoryWire()
+        let dialed = try Self.dialing(on: wire, expectedPeer: expectedPeer)
+        let accepted = try Self.accepting(on: wire)
         try wire.activate()
         wire.interact()
         return (wire, dialed, accepted)
@@ -168,11 +181,7 @@ struct ConnectionUpgraderTests {
     @Test("The dialer proposes /noise optimistically: Noise's first message follows the proposal before any answer")
     func optimisticSecurityProposal() throws {
         let wire = InMemoryWire()
-        _ = try Self.upgrader(key: Self.dialerKey).upgrade(
-            channel: wire.dialer,
-            direction: .outbound,
-            expectedPeer: nil
-        )
+        _ = try Self.dialing(on: wire)
         try wire.activate()
         var sent = ByteBuffer()
         while var chunk = try wire.dialer.readOutbound(as: ByteBuffer.self) {
@@ -190,13 +199,7 @@ struct ConnectionUpgraderTests {
     @Test("A listener without /noise answers na: the dialer's upgrade fails naming the security negotiation")
     func listenerWithoutNoise() throws {
         let wire = InMemoryWire()
-        let dialed = Outcome(
-            try Self.upgrader(key: Self.dialerKey).upgrade(
-                channel: wire.dialer,
-                direction: .outbound,
-                expectedPeer: nil
-            )
-        )
+        let dialed = try Self.dialing(on: wire)
         try wire.activate()
         var answer = ByteBuffer()
         _ = answer.writeUVarintLengthPrefixed(Array("/multistream/1.0.0\n".utf8))
@@ -212,13 +215,7 @@ struct ConnectionUpgraderTests {
     @Test("Garbage instead of multistream-select fails the listener's upgrade and closes the channel")
     func garbage() throws {
         let wire = InMemoryWire()
-        let accepted = Outcome(
-            try Self.upgrader(key: Self.listenerKey).upgrade(
-                channel: wire.listener,
-                direction: .inbound,
-                expectedPeer: nil
-            )
-        )
+        let accepted = try Self.accepting(on: wire)
         try wire.activate()
         // An over-long varint where the first multistream-select length prefix belongs.
         _ = try? wire.listener.writeInbound(ByteBuffer(bytes: [UInt8](repeating: 0xFF, count: 16)))
@@ -230,13 +227,7 @@ struct ConnectionUpgraderTests {
     @Test("An upgrade the peer never answers fails with a timeout and closes the channel")
     func timeout() throws {
         let wire = InMemoryWire()
-        let dialed = Outcome(
-            try Self.upgrader(key: Self.dialerKey).upgrade(
-                channel: wire.dialer,
-                direction: .outbound,
-                expectedPeer: nil
-            )
-        )
+        let dialed = try Self.dialing(on: wire)
         try wire.activate()
         wire.loop.advanceTime(by: .seconds(4))
         #expect(dialed.result == nil)

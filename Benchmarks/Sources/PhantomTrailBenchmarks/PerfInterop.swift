@@ -111,39 +111,13 @@ func benchmarkPerfInterop(bytes: UInt64 = 16 << 20) async throws {
         seconds: seconds(toPy.totalDuration)
     )
 
-    // Py -> ours: py dials our server and runs the perf client.
-    let pyClient = try PythonPeer(
-        python: python,
-        arguments: [
-            "--dial", address.description, "--ping-count", "0", "--perf-upload", "\(bytes)", "--perf-download",
-            "\(bytes)", "--duration", "300",
-        ]
-    )
-    defer { pyClient.stop() }
-    guard let perf = pyClient.next("perf"), let pySeconds = perf["seconds"] as? Double,
-        let pyUp = perf["upload_bytes"] as? Int, let pyDown = perf["download_bytes"] as? Int
+    // Py -> ours: py dials our server and runs the perf client; then py -> py, for py-libp2p's own figure.
+    guard let fromPyFigure = try pythonPerf(python: python, dialing: address.description, bytes: bytes),
+        let pyToPyFigure = try pythonPerf(python: python, dialing: text, bytes: bytes)
     else {
-        print("perf-interop: the py perf client reported no result")
+        print("perf-interop: a py perf client reported no result")
         return
     }
-    let fromPyFigure = PerfFigure(upload: UInt64(pyUp), download: UInt64(pyDown), seconds: pySeconds)
-
-    // Py -> py: a second py client against the py server, for py-libp2p's own figure.
-    let pyToPy = try PythonPeer(
-        python: python,
-        arguments: [
-            "--dial", text, "--ping-count", "0", "--perf-upload", "\(bytes)", "--perf-download", "\(bytes)",
-            "--duration", "300",
-        ]
-    )
-    defer { pyToPy.stop() }
-    guard let pyPerf = pyToPy.next("perf"), let pyPySeconds = pyPerf["seconds"] as? Double,
-        let pyPyUp = pyPerf["upload_bytes"] as? Int, let pyPyDown = pyPerf["download_bytes"] as? Int
-    else {
-        print("perf-interop: the py-to-py perf client reported no result")
-        return
-    }
-    let pyToPyFigure = PerfFigure(upload: UInt64(pyPyUp), download: UInt64(pyPyDown), seconds: pyPySeconds)
 
     // Connection setup one at a time (connect, full upgrade, identify where the host runs it, disconnect).
     let oursToOurs = try await connectRepeatedly(from: client, to: address, count: 500)
@@ -212,4 +186,20 @@ private func pythonConnectRepeatedly(python: URL, to address: String) throws -> 
         let seconds = result["seconds"] as? Double, seconds > 0
     else { return 0 }
     return Double(count) / seconds
+}
+
+/// Runs a py-libp2p perf client against `address` with `bytes` each way; `nil` when it reports no result.
+private func pythonPerf(python: URL, dialing address: String, bytes: UInt64) throws -> PerfFigure? {
+    let client = try PythonPeer(
+        python: python,
+        arguments: [
+            "--dial", address, "--ping-count", "0", "--perf-upload", "\(bytes)", "--perf-download", "\(bytes)",
+            "--duration", "300",
+        ]
+    )
+    defer { client.stop() }
+    guard let perf = client.next("perf"), let seconds = perf["seconds"] as? Double,
+        let upload = perf["upload_bytes"] as? Int, let download = perf["download_bytes"] as? Int
+    else { return nil }
+    return PerfFigure(upload: UInt64(upload), download: UInt64(download), seconds: seconds)
 }
