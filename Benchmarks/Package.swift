@@ -5,7 +5,8 @@ let package = Package(
     name: "phantom-trail-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "phantom-trail-community", path: "..")
+        .package(name: "phantom-trail-community", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -19,6 +20,8 @@ let package = Package(
                 .product(name: "P2PYamux", package: "phantom-trail-community"),
                 .product(name: "P2PHost", package: "phantom-trail-community"),
                 .product(name: "P2PGossipSub", package: "phantom-trail-community"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),

@@ -4,7 +4,7 @@ import P2PHost
 import P2PNoise
 import Synchronization
 
-// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|cipher|throughput|memory|perf-interop [--peer <multiaddr>]`.
+// The libp2p benchmarks: `PhantomTrailBenchmarks handshakes|upgrades|nio-baseline|cipher|throughput|memory|perf-interop [--peer <multiaddr>]`.
 // Each prints one human-readable line and one JSON line. Timing is ContinuousClock wall time.
 
 /// Seconds in a duration, as a double.
@@ -447,6 +447,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
             inFlight: number("--in-flight") ?? 64
         )
     case "cipher": try benchmarkCipher()
+    case "nio-baseline": try await benchmarkNIOBaseline(count: count ?? 6_000, rounds: number("--rounds") ?? 4)
     case "throughput":
         try benchmarkCipher()
         try await benchmarkThroughput(downloadBytes: bytes ?? 1 << 30, uploadBytes: bytes ?? 1 << 30, peer: peer)

@@ -18,7 +18,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if let name = arguments.first, name != "insights" {
     guard try await runP2PBenchmark(name, arguments: arguments) else {
         print(
-            "unknown benchmark \(name): use insights, handshakes, upgrades, cipher, throughput [--peer <addr>], memory, perf-interop, gossip, gossip-latency, p2p"
+            "unknown benchmark \(name): use insights, handshakes, upgrades, nio-baseline, cipher, throughput [--peer <addr>], memory, perf-interop, gossip, gossip-latency, p2p"
         )
         exit(2)
     }
