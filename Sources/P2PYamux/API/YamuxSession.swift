@@ -76,33 +76,34 @@ public struct YamuxInboundStreams: AsyncSequence, Sendable {
     /// The sequence never throws; it ends when the session closes.
     public typealias Failure = Never
 
-    private let stream: AsyncStream<Element>
+    /// `nil` when an inbound stream initializer takes the streams: the sequence is then empty.
+    private let stream: AsyncStream<Element>?
 
-    init(stream: AsyncStream<Element>) {
+    init(stream: AsyncStream<Element>?) {
         self.stream = stream
     }
 
     /// Makes an iterator.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.stream.makeAsyncIterator())
+        AsyncIterator(base: self.stream?.makeAsyncIterator())
     }
 
     /// Iterates the inbound streams.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        private var base: AsyncStream<Element>.AsyncIterator
+        private var base: AsyncStream<Element>.AsyncIterator?
 
-        init(base: AsyncStream<Element>.AsyncIterator) {
+        init(base: AsyncStream<Element>.AsyncIterator?) {
             self.base = base
         }
 
         /// The next stream, or `nil` once the session closed.
         public mutating func next() async -> Element? {
-            await self.base.next()
+            await self.base?.next()
         }
 
         /// The next stream, or `nil` once the session closed.
         public mutating func next(isolation actor: isolated (any Actor)?) async -> Element? {
-            await self.base.next(isolation: actor)
+            await self.base?.next(isolation: actor)
         }
     }
 }
@@ -119,19 +120,23 @@ extension ChannelPipeline.SynchronousOperations {
         configuration: YamuxConfiguration = YamuxConfiguration(),
         logger: Logger = Logger(label: "p2p.yamux", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws -> YamuxSession {
-        let (stream, continuation) = AsyncStream<NIOAsyncChannel<ByteBuffer, ByteBuffer>>.makeStream()
+        // With an initializer the streams go there: no async sequence is made for them.
+        let inbound =
+            configuration.inboundStreamInitializer == nil
+            ? AsyncStream<NIOAsyncChannel<ByteBuffer, ByteBuffer>>.makeStream() : nil
         let handler = YamuxHandler(
             role: role,
             configuration: configuration,
             logger: logger,
-            inboundStreams: configuration.inboundStreamInitializer == nil ? continuation : nil
+            inboundStreams: inbound?.continuation
         )
-        if configuration.inboundStreamInitializer != nil {
-            continuation.finish()
-        }
         let decoder = YamuxFrameDecoder(maximumDataFrameLength: configuration.maximumInboundDataFrameLength)
         try self.addHandler(ByteToMessageHandler(decoder))
         try self.addHandler(handler)
-        return YamuxSession(handler: handler, eventLoop: self.eventLoop, inbound: YamuxInboundStreams(stream: stream))
+        return YamuxSession(
+            handler: handler,
+            eventLoop: self.eventLoop,
+            inbound: YamuxInboundStreams(stream: inbound?.stream)
+        )
     }
 }
