@@ -111,32 +111,18 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
 
     private func channelClosed() {
         guard self.phase != .finished else { return }
-        let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
-        self.phase = .finished
-        self.timeoutTask?.cancel()
-        self.timeoutTask = nil
-        let error = P2PCoreError(.connectionClosed, "the channel closed during multistream-select")
-        if reportedEarly {
-            self.confirmationPromise?.fail(error)
-        } else {
-            self.promise.fail(error)
-        }
+        self.end(failing: P2PCoreError(.connectionClosed, "the channel closed during multistream-select"))
     }
 
     /// Fails the negotiation if the handler is removed before it finished.
     public func handlerRemoved(context: ChannelHandlerContext) {
         if self.phase != .finished {
-            let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
-            self.finish(context: context)
-            let error = P2PCoreError(
-                .connectionClosed,
-                "multistream-select handler removed before negotiation finished"
+            self.end(
+                failing: P2PCoreError(
+                    .connectionClosed,
+                    "multistream-select handler removed before negotiation finished"
+                )
             )
-            if reportedEarly {
-                self.confirmationPromise?.fail(error)
-            } else {
-                self.promise.fail(error)
-            }
         }
     }
 
@@ -181,13 +167,7 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     /// Fails the negotiation with a pipeline error, then passes the error on.
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if self.phase != .finished {
-            let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
-            self.finish(context: context)
-            if reportedEarly {
-                self.confirmationPromise?.fail(error)
-            } else {
-                self.promise.fail(error)
-            }
+            self.end(failing: error)
             context.close(promise: nil)
         }
         context.fireErrorCaught(error)
@@ -237,7 +217,7 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
             if let bytes {
                 context.write(self.wrapOutboundOut(bytes), promise: nil)
             }
-            self.finish(context: context)
+            self.finish()
             self.logger.debug("multistream-select negotiated", metadata: ["p2p.protocol": "\(chosen)"])
             if self.optimisticProtocol == nil {
                 self.promise.succeed(chosen)
@@ -259,19 +239,29 @@ public final class MultistreamSelectHandler: ChannelInboundHandler, RemovableCha
     }
 
     private func fail(_ error: P2PCoreError, context: ChannelHandlerContext) {
-        let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
-        self.finish(context: context)
         self.logger.debug("multistream-select failed", metadata: ["p2p.error": "\(error)"])
-        if reportedEarly {
-            self.confirmationPromise?.fail(error)
+        if self.end(failing: error) {
+            // The protocol already runs on the early result: it learns of the failure from the pipeline.
             context.fireErrorCaught(error)
-        } else {
-            self.promise.fail(error)
         }
         context.close(promise: nil)
     }
 
-    private func finish(context: ChannelHandlerContext) {
+    /// Ends an unfinished negotiation with `error`: fails the result, or, when an optimistic result was already
+    /// reported, the confirmation. Returns whether the result had been reported early.
+    @discardableResult
+    private func end(failing error: any Error) -> Bool {
+        let reportedEarly = self.phase == .negotiating && self.optimisticProtocol != nil
+        self.finish()
+        if reportedEarly {
+            self.confirmationPromise?.fail(error)
+        } else {
+            self.promise.fail(error)
+        }
+        return reportedEarly
+    }
+
+    private func finish() {
         self.phase = .finished
         self.timeoutTask?.cancel()
         self.timeoutTask = nil

@@ -180,6 +180,10 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func endReadBurst(context: ChannelHandlerContext) {
         self.isInReadBurst = false
+        self.flushIfDeferred(context: context)
+    }
+
+    private func flushIfDeferred(context: ChannelHandlerContext) {
         if self.flushDeferred {
             self.flushDeferred = false
             context.flush()
@@ -281,10 +285,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends what a deferred flush holds before closing: data flushed before a close goes out.
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if self.flushDeferred {
-            self.flushDeferred = false
-            context.flush()
-        }
+        self.flushIfDeferred(context: context)
         context.close(mode: mode, promise: promise)
     }
 

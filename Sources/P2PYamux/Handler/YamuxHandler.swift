@@ -375,9 +375,9 @@ package final class YamuxHandler: ChannelDuplexHandler {
                 self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: delta))
             }
             stream.configure(initializer: initializer, promise: promise)
-            if self.streamAwaitingSYN == id {
-                self.streamAwaitingSYN = nil
-                self.writeFrame(.windowUpdate(streamID: id, flags: .syn, delta: 0))
+            // Nothing written at once: the SYN goes out alone.
+            if !self.synFlag(for: id).isEmpty {
+                self.writeFrame(.windowUpdate(streamID: id, flags: .syn))
             }
             self.flushIfNeeded()
         }
