@@ -4,15 +4,30 @@ import NIOEmbedded
 import P2PCore
 import P2PNoise
 import P2PYamux
+import Synchronization
 import Testing
 
 @testable import P2PHost
+
+/// The inbound streams an upgrader delivered, in order.
+private final class DeliveredStreams: Sendable {
+    private let streams = Mutex<[P2PStream]>([])
+
+    func deliver(_ stream: P2PStream) -> Bool {
+        self.streams.withLock { $0.append(stream) }
+        return true
+    }
+
+    var all: [P2PStream] { self.streams.withLock { $0 } }
+}
 
 /// Two embedded channels on one embedded loop; bytes move only when ``interact()`` is called.
 private final class InMemoryWire {
     let loop = EmbeddedEventLoop()
     let dialer: EmbeddedChannel
     let listener: EmbeddedChannel
+    /// The streams the listener's upgrader delivered.
+    let listenerStreams = DeliveredStreams()
 
     init() {
         self.dialer = EmbeddedChannel(loop: self.loop)
@@ -64,7 +79,11 @@ struct ConnectionUpgraderTests {
     private static let dialerKey = try! PrivateKey(ed25519Seed: [UInt8](repeating: 1, count: 32))
     private static let listenerKey = try! PrivateKey(ed25519Seed: [UInt8](repeating: 2, count: 32))
 
-    private static func upgrader(key: PrivateKey, protocols: [String] = ["/echo/1"]) throws -> ConnectionUpgrader {
+    private static func upgrader(
+        key: PrivateKey,
+        protocols: [String] = ["/echo/1"],
+        inbound: DeliveredStreams = DeliveredStreams()
+    ) throws -> ConnectionUpgrader {
         var yamux = YamuxConfiguration()
         yamux.keepaliveInterval = nil
         return ConnectionUpgrader(
@@ -73,6 +92,7 @@ struct ConnectionUpgraderTests {
             timeout: .seconds(5),
             streamNegotiation: MultistreamSelectConfiguration(timeout: nil),
             supportedProtocols: { protocols },
+            inboundStreams: inbound.deliver,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
     }
@@ -94,7 +114,7 @@ struct ConnectionUpgraderTests {
     /// Starts the listener's upgrade on `wire` (before it is activated).
     private static func accepting(on wire: InMemoryWire) throws -> Outcome<UpgradedConnection> {
         Outcome(
-            try Self.upgrader(key: Self.listenerKey).upgrade(
+            try Self.upgrader(key: Self.listenerKey, inbound: wire.listenerStreams).upgrade(
                 channel: wire.listener,
                 direction: .inbound,
                 expectedPeer: nil
@@ -124,7 +144,7 @@ struct ConnectionUpgraderTests {
     }
 
     @Test("A stream negotiates a protocol the listener supports and reaches its inbound streams")
-    func streamNegotiation() async throws {
+    func streamNegotiation() throws {
         let (wire, dialed, accepted) = try Self.upgradePair()
         let dialerSide = try #require(dialed.value)
         let listenerSide = try #require(accepted.value)
@@ -141,8 +161,9 @@ struct ConnectionUpgraderTests {
         wire.interact()
         let stream = try #require(opened.value)
         #expect(stream.protocolID == "/echo/1")
-        var inbound = listenerSide.inboundStreams.makeAsyncIterator()
-        let received = try #require(await inbound.next())
+        let delivered = wire.listenerStreams.all
+        #expect(delivered.count == 1)
+        let received = try #require(delivered.first)
         #expect(received.protocolID == "/echo/1")
         #expect(received.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
         // Both ends count the open stream, so neither connection is idle.

@@ -16,8 +16,6 @@ final class HostConnection: Sendable {
     let session: YamuxSession
     /// The TCP channel.
     let channel: any Channel
-    /// The peer's negotiated streams.
-    let inboundStreams: AsyncStream<P2PStream>
     /// Counts open streams (for the idle timeout).
     let streams: StreamTracker
 
@@ -28,7 +26,6 @@ final class HostConnection: Sendable {
         self.address = address
         self.session = upgraded.session
         self.channel = upgraded.channel
-        self.inboundStreams = upgraded.inboundStreams
         self.streams = upgraded.streams
     }
 

@@ -25,8 +25,10 @@ public import ServiceLifecycle
 /// Peers marked with ``keepConnected(to:)`` are redialed with exponential backoff and jitter when their connection
 /// drops (a ``ConnectionManager`` task, timed by the injected clock).
 ///
-/// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). Each
-/// connection is served by a child task of one serving task that ``start()`` creates and ``shutdown()`` awaits.
+/// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). One serving
+/// task, which ``start()`` creates and ``shutdown()`` awaits, runs every inbound stream's handler and every identify
+/// on connect as a child task; a connection itself needs no task: its event loop registers it when the upgrade
+/// ends and forgets it when it closes.
 public final class LibP2PHost: Service, Sendable {
     /// A handler for inbound streams of one protocol. It owns the stream and should close it.
     public typealias StreamHandler = @Sendable (P2PStream) async throws -> Void
@@ -45,13 +47,22 @@ public final class LibP2PHost: Service, Sendable {
     private let logger: Logger
     private let upgrader: ConnectionUpgrader
     private let eventContinuation: AsyncStream<HostEvent>.Continuation
-    private let newConnections: AsyncStream<HostConnection>
-    private let newConnectionsContinuation: AsyncStream<HostConnection>.Continuation
+    /// The serving task's input: inbound streams for their handlers, new connections to identify.
+    private let work: AsyncStream<Work>
+    private let workContinuation: AsyncStream<Work>.Continuation
     /// Wakes the identify pusher: our protocols or listen addresses changed.
     private let pushRequests: AsyncStream<Void>
     private let pushRequestsContinuation: AsyncStream<Void>.Continuation
     private let state: LockedState<State>
     private let manager: ConnectionManager
+
+    /// One job for the serving task.
+    private enum Work: Sendable {
+        /// An inbound stream, negotiated, for the handler of its protocol.
+        case stream(P2PStream)
+        /// A new connection whose peer we ask for identify.
+        case identify(HostConnection)
+    }
 
     private enum Phase {
         case idle
@@ -76,6 +87,8 @@ public final class LibP2PHost: Service, Sendable {
         /// The identify push rounds requested so far.
         var pushRounds = 0
         var identified: [PeerID: IdentifyMessage] = [:]
+        /// Shutdowns waiting for the last connection to be forgotten.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
         /// The open connections to `peer`, oldest first.
         func connections(to peer: PeerID) -> [HostConnection] {
@@ -96,13 +109,15 @@ public final class LibP2PHost: Service, Sendable {
             self.connectionIDs[connection.remotePeer, default: []].append(connection.id)
         }
 
-        /// Forgets the connection numbered `id`.
-        mutating func removeConnection(id: UInt64) {
-            guard let connection = self.connections.removeValue(forKey: id) else { return }
+        /// Forgets the connection numbered `id`; returns whether it was recorded.
+        @discardableResult
+        mutating func removeConnection(id: UInt64) -> Bool {
+            guard let connection = self.connections.removeValue(forKey: id) else { return false }
             self.connectionIDs[connection.remotePeer]?.removeAll { $0 == id }
             if self.connectionIDs[connection.remotePeer]?.isEmpty == true {
                 self.connectionIDs[connection.remotePeer] = nil
             }
+            return true
         }
     }
 
@@ -138,7 +153,8 @@ public final class LibP2PHost: Service, Sendable {
         (self.events, self.eventContinuation) = AsyncStream<HostEvent>.makeStream(
             bufferingPolicy: .bufferingNewest(4096)
         )
-        (self.newConnections, self.newConnectionsContinuation) = AsyncStream<HostConnection>.makeStream()
+        let (work, workContinuation) = AsyncStream<Work>.makeStream()
+        (self.work, self.workContinuation) = (work, workContinuation)
         (self.pushRequests, self.pushRequestsContinuation) = AsyncStream<Void>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
@@ -158,6 +174,11 @@ public final class LibP2PHost: Service, Sendable {
             timeout: configuration.handshakeTimeout,
             streamNegotiation: MultistreamSelectConfiguration(timeout: configuration.streamNegotiationTimeout),
             supportedProtocols: { state.withLock { $0.handlers.keys.sorted() } },
+            inboundStreams: { stream in
+                // Refused (the stream is closed) once the host shuts down.
+                if case .terminated = workContinuation.yield(.stream(stream)) { return false }
+                return true
+            },
             logger: logger
         )
         self.setHandler(protocol: Identify.pushProtocolID) { [weak self] stream in
@@ -292,7 +313,7 @@ public final class LibP2PHost: Service, Sendable {
                 listener.close()
             }
             self.state.withLock { $0.phase = .shutDown(serving: nil) }
-            self.newConnectionsContinuation.finish()
+            self.workContinuation.finish()
             self.eventContinuation.finish()
             throw error
         }
@@ -308,7 +329,7 @@ public final class LibP2PHost: Service, Sendable {
             for listener in listeners {
                 listener.close()
             }
-            self.newConnectionsContinuation.finish()
+            self.workContinuation.finish()
             await serving.value
             throw P2PHostError(.notRunning, "the host was shut down while starting")
         }
@@ -328,18 +349,17 @@ public final class LibP2PHost: Service, Sendable {
         }
         defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
 
-        let upgrader = self.upgrader
         let channel: any Channel
-        let upgrade: EventLoopFuture<UpgradedConnection>
+        let connected: EventLoopFuture<PeerID>
         do {
-            (channel, upgrade) = try await transport.dial(
+            (channel, connected) = try await transport.dial(
                 target,
                 group: self.group,
                 timeout: self.configuration.dialTimeout
             ) { channel in
-                let upgrade = upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
-                self.trackUpgrade(of: channel, until: upgrade)
-                return channel.eventLoop.makeSucceededFuture((channel, upgrade))
+                channel.eventLoop.makeSucceededFuture(
+                    (channel, self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: target))
+                )
             }
         } catch let error as P2PHostError {
             throw error
@@ -347,13 +367,11 @@ public final class LibP2PHost: Service, Sendable {
             throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
         }
         // Cancelling the dial closes the connection, which fails the upgrade at once.
-        let connection = try await withTaskCancellationHandler {
-            try await upgrade.get()
+        return try await withTaskCancellationHandler {
+            try await connected.get()
         } onCancel: {
             channel.close(promise: nil)
         }
-        try self.register(connection, direction: .outbound, address: address.removingPeerID())
-        return connection.remotePeer
     }
 
     /// Connects to `other`, a host in the same process, over a Unix socket pair: no network and no ports, the same
@@ -375,44 +393,54 @@ public final class LibP2PHost: Service, Sendable {
             InProcessSocketPair.close(ourDescriptor, theirDescriptor)
             throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
         }
-        let upgrader = self.upgrader
         let expectedPeer = other.peerID
         let channel: any Channel
-        let upgrade: EventLoopFuture<UpgradedConnection>
+        let connected: EventLoopFuture<PeerID>
         do {
-            (channel, upgrade) = try await ClientBootstrap(group: self.group)
+            (channel, connected) = try await ClientBootstrap(group: self.group)
                 .withConnectedSocket(ourDescriptor) { channel in
-                    let upgrade = upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
-                    self.trackUpgrade(of: channel, until: upgrade)
-                    return channel.eventLoop.makeSucceededFuture((channel, upgrade))
+                    channel.eventLoop.makeSucceededFuture(
+                        (channel, self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: nil))
+                    )
                 }
         } catch {
             InProcessSocketPair.close(ourDescriptor)
             throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
         }
-        let connection = try await withTaskCancellationHandler {
-            try await upgrade.get()
+        return try await withTaskCancellationHandler {
+            try await connected.get()
         } onCancel: {
             channel.close(promise: nil)
         }
-        try self.register(connection, direction: .outbound, address: nil)
-        return connection.remotePeer
     }
 
-    /// Records an outbound `channel` as upgrading until `upgrade` completes, so that a shutdown closes it; closes it at
-    /// once when the host is already shutting down.
-    private func trackUpgrade(of channel: any Channel, until upgrade: EventLoopFuture<UpgradedConnection>) {
+    /// Upgrades an outbound `channel` and registers the connection on its event loop, before the peer's first
+    /// streams can arrive; the future gives the peer. A shutdown meanwhile closes the channel (at once when the
+    /// host already shuts down).
+    private func upgradeOutbound(
+        _ channel: any Channel,
+        expectedPeer: PeerID?,
+        address: Multiaddr?
+    ) -> EventLoopFuture<PeerID> {
         let running = self.state.withLock { state -> Bool in
             guard case .running = state.phase else { return false }
             state.upgrading[ObjectIdentifier(channel)] = channel
             return true
         }
+        let upgrade = self.upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
         guard running else {
             channel.close(promise: nil)
-            return
+            return upgrade.flatMapThrowing { _ in
+                throw P2PHostError(.notRunning, "the host shut down during the connection upgrade")
+            }
         }
-        upgrade.whenComplete { _ in
+        return upgrade.flatMapThrowing { upgraded in
             self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
+            try self.register(upgraded, direction: .outbound, address: address)
+            return upgraded.remotePeer
+        }.flatMapErrorThrowing { error in
+            self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
+            throw error
         }
     }
 
@@ -519,9 +547,11 @@ public final class LibP2PHost: Service, Sendable {
         return message
     }
 
-    /// Closes the listeners and every connection (Yamux Go Away first), then waits for the connection tasks.
+    /// Closes the listeners and every connection (Yamux Go Away first), then waits until every connection is
+    /// forgotten and every stream handler has returned.
     public func shutdown() async {
         let serving = self.beginShutdown()
+        await self.connectionsDrained()
         await serving?.value
         self.eventContinuation.finish()
     }
@@ -573,7 +603,7 @@ public final class LibP2PHost: Service, Sendable {
         for channel in upgrading {
             channel.close(promise: nil)
         }
-        self.newConnectionsContinuation.finish()
+        self.workContinuation.finish()
         self.manager.finish()
         self.pushRequestsContinuation.finish()
         return serving
@@ -640,7 +670,7 @@ public final class LibP2PHost: Service, Sendable {
         }
     }
 
-    /// Records an upgraded connection and hands it to the serving task.
+    /// Records an upgraded connection, forgets it when it closes, and queues identify with its peer.
     ///
     /// One connection per peer: when both sides dialed, each side keeps the connection dialed by the smaller peer
     /// ID (the older one if the same peer dialed both) and closes the other, so both sides pick the same one.
@@ -689,6 +719,9 @@ public final class LibP2PHost: Service, Sendable {
             ]
         )
         self.manager.connectionOpened(peer: connection.remotePeer)
+        connection.channel.closeFuture.whenComplete { _ in
+            self.forget(connection)
+        }
         connection.streams.observe { [manager = self.manager, peer = connection.remotePeer] openStreams in
             manager.streamCountChanged(peer: peer, openStreams: openStreams)
         }
@@ -697,7 +730,52 @@ public final class LibP2PHost: Service, Sendable {
                 .peerConnected(peer: connection.remotePeer, direction: direction, address: address)
             )
         }
-        self.newConnectionsContinuation.yield(connection)
+        if self.configuration.identifyOnConnect {
+            self.workContinuation.yield(.identify(connection))
+        }
+    }
+
+    /// Forgets a closed connection; reports the peer's disconnection when it was the last connection to it (not a
+    /// duplicate that lost to another), and wakes a shutdown waiting for the last connection.
+    private func forget(_ connection: HostConnection) {
+        let (lastForPeer, waiters) = self.state.withLock {
+            state -> (lastForPeer: Bool, waiters: [CheckedContinuation<Void, Never>]) in
+            let recorded = state.removeConnection(id: connection.id)
+            let lastForPeer = recorded && !state.isConnected(to: connection.remotePeer)
+            if lastForPeer {
+                state.identified[connection.remotePeer] = nil
+            }
+            guard case .shutDown = state.phase, state.connections.isEmpty else { return (lastForPeer, []) }
+            defer { state.drainWaiters = [] }
+            return (lastForPeer, state.drainWaiters)
+        }
+        if self.logger.logLevel <= .debug {
+            self.logger.debug(
+                "connection closed",
+                metadata: ["p2p.peer": "\(connection.remotePeer)", "p2p.conn": "\(connection.id)"]
+            )
+        }
+        if lastForPeer {
+            self.manager.connectionClosed(peer: connection.remotePeer)
+            self.eventContinuation.yield(.peerDisconnected(peer: connection.remotePeer))
+        }
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+
+    /// Returns once every connection is forgotten (their disconnections reported); call after closing them.
+    private func connectionsDrained() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let drained = self.state.withLock { state -> Bool in
+                if state.connections.isEmpty { return true }
+                state.drainWaiters.append(waiter)
+                return false
+            }
+            if drained {
+                waiter.resume()
+            }
+        }
     }
 
     /// The number of connection upgrades in flight (inbound and outbound).
@@ -739,77 +817,54 @@ public final class LibP2PHost: Service, Sendable {
                     await self.pushIdentify()
                 }
             }
-            for await connection in self.newConnections {
-                group.addTask { await self.serve(connection) }
+            for await job in self.work {
+                switch job {
+                case .stream(let stream):
+                    guard let handler = self.state.withLock({ $0.handlers[stream.protocolID] }) else {
+                        group.addTask { await stream.close() }
+                        continue
+                    }
+                    group.addTask { await self.run(handler, on: stream) }
+                case .identify(let connection):
+                    group.addTask { await self.identifyOnConnect(connection) }
+                }
             }
-            // Shutting down: the pusher's input finished too, so the group drains.
+            // Shutting down: the pusher's input finished too, so the group drains as the streams close.
         }
     }
 
-    /// Runs one connection: identify, then the peer's streams, until it closes.
-    private func serve(_ connection: HostConnection) async {
-        var connectionLogger = self.logger
-        if connectionLogger.logLevel <= .debug {
-            // Rendering a peer ID costs a base58 encoding: only for a logger that will use it.
-            connectionLogger[metadataKey: "p2p.peer"] = "\(connection.remotePeer)"
-            connectionLogger[metadataKey: "p2p.conn"] = "\(connection.id)"
+    /// Runs `handler` on an inbound `stream`; a failure resets the stream.
+    private func run(_ handler: StreamHandler, on stream: P2PStream) async {
+        do {
+            try await handler(stream)
+        } catch {
+            self.logger.debug(
+                "stream handler failed, resetting its stream",
+                metadata: [
+                    "p2p.peer": "\(stream.remotePeer)", "p2p.protocol": "\(stream.protocolID)", "p2p.error": "\(error)",
+                ]
+            )
+            // RST rather than FIN: the peer must not mistake a rejected exchange for a finished one.
+            await stream.reset()
         }
-        let logger = connectionLogger
-        let identifies = self.configuration.identifyOnConnect
-        await withDiscardingTaskGroup { group in
-            if identifies {
-                group.addTask {
-                    do {
-                        _ = try await self.identify(connection.remotePeer)
-                    } catch {
-                        logger.debug("identify failed", metadata: ["p2p.error": "\(error)"])
-                        // A connection that closed meanwhile is reported by its disconnection, not as an error.
-                        let stillOpen =
-                            connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
-                        guard stillOpen else { return }
-                        self.eventContinuation.yield(
-                            .error(
-                                message: "identify with \(connection.remotePeer) failed: \(error)",
-                                peer: connection.remotePeer
-                            )
-                        )
-                    }
-                }
-            }
-            for await stream in connection.inboundStreams {
-                let handler = self.state.withLock { $0.handlers[stream.protocolID] }
-                guard let handler else {
-                    await stream.close()
-                    continue
-                }
-                group.addTask {
-                    do {
-                        try await handler(stream)
-                    } catch {
-                        logger.debug(
-                            "stream handler failed, resetting its stream",
-                            metadata: ["p2p.protocol": "\(stream.protocolID)", "p2p.error": "\(error)"]
-                        )
-                        // RST rather than FIN: the peer must not mistake a rejected exchange for a finished one.
-                        await stream.reset()
-                    }
-                }
-            }
-            // The connection closed: stop a pending identify (handlers end as their streams close).
-            group.cancelAll()
-        }
-        let lastForPeer = self.state.withLock { state -> Bool in
-            state.removeConnection(id: connection.id)
-            let remaining = state.isConnected(to: connection.remotePeer)
-            if !remaining {
-                state.identified[connection.remotePeer] = nil
-            }
-            return !remaining
-        }
-        logger.debug("connection closed")
-        if lastForPeer {
-            self.manager.connectionClosed(peer: connection.remotePeer)
-            self.eventContinuation.yield(.peerDisconnected(peer: connection.remotePeer))
+    }
+
+    /// Asks the peer of a new connection for identify; a failure is an error event unless the connection closed.
+    private func identifyOnConnect(_ connection: HostConnection) async {
+        do {
+            _ = try await self.identify(connection.remotePeer)
+        } catch {
+            self.logger.debug(
+                "identify failed",
+                metadata: ["p2p.peer": "\(connection.remotePeer)", "p2p.error": "\(error)"]
+            )
+            // A connection that closed meanwhile is reported by its disconnection, not as an error.
+            let stillOpen =
+                connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
+            guard stillOpen else { return }
+            self.eventContinuation.yield(
+                .error(message: "identify with \(connection.remotePeer) failed: \(error)", peer: connection.remotePeer)
+            )
         }
     }
 

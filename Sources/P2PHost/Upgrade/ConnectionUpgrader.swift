@@ -12,8 +12,6 @@ struct UpgradedConnection: Sendable {
     var session: YamuxSession
     /// The TCP channel.
     var channel: any Channel
-    /// Streams the peer opened, after multistream-select chose one of our protocols.
-    var inboundStreams: AsyncStream<P2PStream>
     /// Counts the connection's open streams.
     var streams: StreamTracker
 }
@@ -36,6 +34,9 @@ struct ConnectionUpgrader: Sendable {
     var streamNegotiation: MultistreamSelectConfiguration
     /// The protocols inbound streams may negotiate, read when each stream opens.
     var supportedProtocols: @Sendable () -> [String]
+    /// Receives every connection's inbound streams once multistream-select chose one of our protocols (on the
+    /// connection's event loop); a stream it refuses (`false`) is closed.
+    var inboundStreams: @Sendable (P2PStream) -> Bool
     var logger: Logger
 
     /// Upgrades `channel`; call once, right after it became active (or from its initializer).
@@ -168,12 +169,12 @@ struct ConnectionUpgrader: Sendable {
         peer: PeerID,
         outcome: UpgradeOutcome
     ) {
-        let (inbound, continuation) = AsyncStream<P2PStream>.makeStream()
         let tracker = StreamTracker()
         var yamux = self.yamux
         let supportedProtocols = self.supportedProtocols
         let negotiation = self.streamNegotiation
         let logger = self.logger
+        let deliver = self.inboundStreams
         yamux.inboundStreamInitializer = { stream in
             stream.eventLoop.makeCompletedFuture {
                 let negotiated = try stream.pipeline.syncOperations.addMultistreamSelect(
@@ -190,7 +191,9 @@ struct ConnectionUpgrader: Sendable {
                             tracker: tracker,
                             logger: logger
                         )
-                        continuation.yield(p2pStream)
+                        if !deliver(p2pStream) {
+                            stream.close(promise: nil)
+                        }
                     } catch {
                         stream.close(promise: nil)
                     }
@@ -203,18 +206,15 @@ struct ConnectionUpgrader: Sendable {
                 configuration: yamux,
                 logger: self.logger
             )
-            channel.closeFuture.whenComplete { _ in continuation.finish() }
             outcome.succeed(
                 UpgradedConnection(
                     remotePeer: peer,
                     session: session,
                     channel: channel,
-                    inboundStreams: inbound,
                     streams: tracker
                 )
             )
         } catch {
-            continuation.finish()
             outcome.fail(Self.wrap(error, step: "Yamux setup"))
             channel.close(promise: nil)
         }
