@@ -268,6 +268,52 @@ struct InMemoryHostTests {
         await host.host.shutdown()
     }
 
+    @Test("shutdown() reports every peer's disconnection before the event stream ends")
+    func shutdownReportsDisconnections() async throws {
+        let net = VirtualNetwork()
+        let hub = try await net.makeHost()
+        var spokes: [VirtualHost] = []
+        for _ in 0..<3 {
+            let spoke = try await net.makeHost()
+            #expect(try await spoke.host.dial(try hub.address) == hub.peerID)
+            spokes.append(spoke)
+        }
+        for spoke in spokes {
+            try await hub.identified(spoke.peerID)
+        }
+        await hub.host.shutdown()
+        let disconnected = await hub.remainingEvents().compactMap { event -> PeerID? in
+            if case .peerDisconnected(let peer) = event { return peer } else { return nil }
+        }
+        #expect(
+            disconnected.sorted { $0.description < $1.description }
+                == spokes.map(\.peerID).sorted { $0.description < $1.description }
+        )
+        for spoke in spokes {
+            try await spoke.disconnected(from: hub.peerID)
+            await spoke.host.shutdown()
+        }
+    }
+
+    @Test(
+        "The dialer knows the connection before the listener's first stream: its identify answer names the dialed address"
+    )
+    func dialerRegistersBeforeInboundStreams() async throws {
+        let net = VirtualNetwork()
+        var quiet = HostConfiguration()
+        quiet.identifyOnConnect = false
+        let dialer = try await net.makeHost(configuration: quiet, listen: false)
+        let listener = try await net.makeHost()
+        let address = try listener.address
+        #expect(try await dialer.host.dial(address) == listener.peerID)
+        // The listener asks at once; the dialer answers from its record of the connection.
+        try await listener.identified(dialer.peerID)
+        #expect(listener.host.identifyResult(of: dialer.peerID)?.observedAddress == address.removingPeerID())
+        await dialer.host.shutdown()
+        try await listener.disconnected(from: dialer.peerID)
+        await listener.host.shutdown()
+    }
+
     @Test("shutdown() closes connections still in their upgrade, inbound and outbound, without waiting for the timeout")
     func shutdownClosesUpgradingConnections() async throws {
         let net = VirtualNetwork()

@@ -70,6 +70,15 @@ final class VirtualHost {
         throw P2PHostError(.closed, "the event stream of \(self.peerID) ended")
     }
 
+    /// Every event left until the event stream finishes (after a shutdown).
+    func remainingEvents() async -> [HostEvent] {
+        var events: [HostEvent] = []
+        while let event = await self.events.next() {
+            events.append(event)
+        }
+        return events
+    }
+
     /// Waits for identify with `peer` to finish.
     @discardableResult
     func identified(_ peer: PeerID) async throws -> HostEvent {

@@ -1,5 +1,7 @@
 import CommunityInsights
 import Foundation
+import NIOCore
+import NIOPosix
 import PrivacyCore
 import TestSupport
 
@@ -15,6 +17,9 @@ func milliseconds(_ duration: Duration) -> Double {
 
 // `PhantomTrailBenchmarks <name>` runs one libp2p benchmark (see P2PBenchmarks.swift); no name: the insights figures.
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--nio-executor") {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+}
 if let name = arguments.first, name != "insights" {
     guard try await runP2PBenchmark(name, arguments: arguments) else {
         print(
