@@ -45,18 +45,26 @@ func residentBytes() -> Int {
 }
 
 /// A host listening on loopback TCP with room for many connections.
-func makeListener(identifyOnConnect: Bool = true) async throws -> LibP2PHost {
+func makeListener(identifyOnConnect: Bool = true, network: InMemoryNetwork? = nil) async throws -> LibP2PHost {
     var configuration = HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
     configuration.identifyOnConnect = identifyOnConnect
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
-    let host = try LibP2PHost(identity: PrivateKey(), configuration: configuration)
+    let host = try LibP2PHost(
+        identity: PrivateKey(),
+        configuration: configuration,
+        transports: network.map { [$0.makeTransport()] }
+    )
     try await host.start()
     return host
 }
 
 /// Started hosts without listeners (a host keeps one connection per peer it dialed by peer ID).
-func makeDialers(_ count: Int, identifyOnConnect: Bool = true) async throws -> [LibP2PHost] {
+func makeDialers(
+    _ count: Int,
+    identifyOnConnect: Bool = true,
+    network: InMemoryNetwork? = nil
+) async throws -> [LibP2PHost] {
     var hosts: [LibP2PHost] = []
     hosts.reserveCapacity(count)
     var configuration = HostConfiguration()
@@ -64,7 +72,11 @@ func makeDialers(_ count: Int, identifyOnConnect: Bool = true) async throws -> [
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
     for _ in 0..<count {
-        let host = try LibP2PHost(identity: PrivateKey(), configuration: configuration)
+        let host = try LibP2PHost(
+            identity: PrivateKey(),
+            configuration: configuration,
+            transports: network.map { [$0.makeTransport()] }
+        )
         try await host.start()
         hosts.append(host)
     }
@@ -166,6 +178,14 @@ func benchmarkUpgrades(
         inFlight: inFlight,
         identify: true
     )
+    // The same upgrades over in-memory channels (no sockets, no kernel): the pipeline and the host alone.
+    let inMemory = try await measureUpgrades(
+        count: identifyCount,
+        dialerCount: dialerCount,
+        inFlight: inFlight,
+        identify: false,
+        network: InMemoryNetwork()
+    )
     print(
         "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
             + "listener, \(inFlight) in flight, one process, no identify) in \(format(bare.seconds, 3)) s: "
@@ -181,6 +201,13 @@ func benchmarkUpgrades(
             + "\(format(identified.seconds, 3)) s: \(format(identified.rate, 0)) connections/s; \(identified.failures) "
             + "failed; CPU \(format(identified.cpuMicros, 0)) µs per connection, \(format(identified.ratio, 2))× the floor "
             + "(\(format(identified.rateAtReferenceFloor, 0))/s at the reference floor); load \(format(identified.load, 2))"
+    )
+    print(
+        "upgrades in memory (the same hosts on InMemoryTransport, no sockets): \(inMemory.upgraded) in "
+            + "\(format(inMemory.seconds, 3)) s: \(format(inMemory.rate, 0)) upgrades/s; \(inMemory.failures) failed; CPU "
+            + "\(format(inMemory.cpuMicros, 0)) µs per upgrade, \(format(inMemory.ratio, 2))× the floor; so sockets, the "
+            + "kernel and NIOPosix take about \(format(bare.cpuMicros / bare.floor * inMemory.floor - inMemory.cpuMicros, 0)) "
+            + "µs per upgrade at this floor"
     )
     printJSON(
         "upgrades",
@@ -201,6 +228,15 @@ func benchmarkUpgrades(
             "loadAverage": identified.load, "floorMicrosecondsPerPair": identified.floor,
             "cpuPerConnectionOverFloor": identified.ratio,
             "connectionsPerSecondAtReferenceFloor": identified.rateAtReferenceFloor,
+        ]
+    )
+    printJSON(
+        "upgradesInMemory",
+        [
+            "connections": Double(inMemory.upgraded), "failures": Double(inMemory.failures),
+            "seconds": inMemory.seconds, "upgradesPerSecond": inMemory.rate,
+            "cpuMicrosecondsPerUpgrade": inMemory.cpuMicros, "cpusBusy": inMemory.cpusBusy,
+            "floorMicrosecondsPerPair": inMemory.floor, "cpuPerUpgradeOverFloor": inMemory.ratio,
         ]
     )
 }
@@ -239,11 +275,17 @@ func median(_ values: [Double]) -> Double {
 
 /// Runs `count` upgrades from new hosts to a new listener (after 200 to warm up), in batches of at most 1,000 each
 /// preceded by a floor measurement, and shuts the hosts down.
-func measureUpgrades(count: Int, dialerCount: Int, inFlight: Int, identify: Bool) async throws -> UpgradePass {
-    let listener = try await makeListener(identifyOnConnect: identify)
+func measureUpgrades(
+    count: Int,
+    dialerCount: Int,
+    inFlight: Int,
+    identify: Bool,
+    network: InMemoryNetwork? = nil
+) async throws -> UpgradePass {
+    let listener = try await makeListener(identifyOnConnect: identify, network: network)
     // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
     let address = listener.listenAddresses[0].removingPeerID()
-    let dialers = try await makeDialers(dialerCount, identifyOnConnect: identify)
+    let dialers = try await makeDialers(dialerCount, identifyOnConnect: identify, network: network)
     _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
     let clock = ContinuousClock()
     var pass = UpgradePass(load: loadAverage())
