@@ -56,12 +56,9 @@ public final class LibP2PHost: Service, Sendable {
     private let state: LockedState<State>
     private let manager: ConnectionManager
 
-    /// One job for the serving task.
+    /// One job for the serving task: an inbound stream, negotiated, for the handler of its protocol.
     private enum Work: Sendable {
-        /// An inbound stream, negotiated, for the handler of its protocol.
         case stream(P2PStream)
-        /// A new connection whose peer we ask for identify.
-        case identify(HostConnection)
     }
 
     private enum Phase {
@@ -89,6 +86,21 @@ public final class LibP2PHost: Service, Sendable {
         var identified: [PeerID: IdentifyMessage] = [:]
         /// Shutdowns waiting for the last connection to be forgotten.
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Identify requests are answered on the connection's event loop: our own handler is registered for
+        /// `/ipfs/id/1.0.0` (one set with ``setHandler(protocol:handler:)`` gets the streams instead).
+        var builtInIdentify = false
+
+        /// Our identify message for `peer` (its observed address is the one of our connection to it).
+        func identifyMessage(for peer: PeerID, publicKey: PublicKey, agentVersion: String) -> IdentifyMessage {
+            IdentifyMessage(
+                publicKey: publicKey,
+                listenAddresses: self.listenAddresses,
+                protocols: self.handlers.keys.sorted(),
+                observedAddress: self.connections(to: peer).first?.address,
+                protocolVersion: IdentifyMessage.defaultProtocolVersion,
+                agentVersion: agentVersion
+            )
+        }
 
         /// The open connections to `peer`, oldest first.
         func connections(to peer: PeerID) -> [HostConnection] {
@@ -179,6 +191,12 @@ public final class LibP2PHost: Service, Sendable {
                 if case .terminated = workContinuation.yield(.stream(stream)) { return false }
                 return true
             },
+            identifyReply: { [publicKey = identity.publicKey, agentVersion = configuration.agentVersion] peer in
+                state.withLock { state in
+                    state.builtInIdentify
+                        ? state.identifyMessage(for: peer, publicKey: publicKey, agentVersion: agentVersion) : nil
+                }?.encoded
+            },
             logger: logger
         )
         self.setHandler(protocol: Identify.pushProtocolID) { [weak self] stream in
@@ -189,6 +207,7 @@ public final class LibP2PHost: Service, Sendable {
             guard let self else { return }
             try await Identify.respond(on: stream, with: self.identifyMessage(for: stream.remotePeer))
         }
+        state.withLock { $0.builtInIdentify = true }
         self.setHandler(protocol: Ping.protocolID) { stream in
             try await Ping.respond(on: stream)
         }
@@ -202,7 +221,10 @@ public final class LibP2PHost: Service, Sendable {
     /// Registers (or replaces) the handler for inbound streams of `protocolID`.
     public func setHandler(protocol protocolID: String, handler: @escaping StreamHandler) {
         let added = self.state.withLock { state in
-            state.handlers.updateValue(handler, forKey: protocolID) == nil
+            if protocolID == Identify.protocolID {
+                state.builtInIdentify = false
+            }
+            return state.handlers.updateValue(handler, forKey: protocolID) == nil
         }
         if added {
             self.announceChange()
@@ -382,33 +404,46 @@ public final class LibP2PHost: Service, Sendable {
         }
         defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
         let (ourDescriptor, theirDescriptor) = try InProcessSocketPair.make()
+        // Both ends are set up on their event loops without waiting for this task in between: a busy task pool
+        // must not hold one end back while the other's handshake timeout runs.
+        let expectedPeer = other.peerID
+        let connected = self.group.next().makePromise(of: PeerID.self)
+        let theirs = ClientBootstrap(group: other.group)
+            .channelInitializer { channel in
+                other.accept(channel, upgrader: other.upgrader)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .withConnectedSocket(theirDescriptor)
+        let ours = ClientBootstrap(group: self.group)
+            .channelInitializer { channel in
+                self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: nil).cascade(to: connected)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .withConnectedSocket(ourDescriptor)
+        // A failed setup fails the connection (a later completion of the upgrade is then ignored).
+        ours.whenFailure { connected.fail($0) }
+        theirs.whenFailure { error in
+            connected.fail(error)
+            ours.whenSuccess { $0.close(promise: nil) }
+        }
+        let channel: any Channel
         do {
-            _ = try await ClientBootstrap(group: other.group)
-                .channelInitializer { channel in
-                    other.accept(channel, upgrader: other.upgrader)
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                }
-                .withConnectedSocket(theirDescriptor).get()
+            _ = try await theirs.get()
         } catch {
-            InProcessSocketPair.close(ourDescriptor, theirDescriptor)
+            InProcessSocketPair.close(theirDescriptor)
+            if (try? await ours.get()) == nil {
+                InProcessSocketPair.close(ourDescriptor)
+            }
             throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
         }
-        let expectedPeer = other.peerID
-        let channel: any Channel
-        let connected: EventLoopFuture<PeerID>
         do {
-            (channel, connected) = try await ClientBootstrap(group: self.group)
-                .withConnectedSocket(ourDescriptor) { channel in
-                    channel.eventLoop.makeSucceededFuture(
-                        (channel, self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: nil))
-                    )
-                }
+            channel = try await ours.get()
         } catch {
             InProcessSocketPair.close(ourDescriptor)
             throw P2PHostError(.dialFailed, "cannot connect in process to \(other.peerID)", underlying: error)
         }
         return try await withTaskCancellationHandler {
-            try await connected.get()
+            try await connected.futureResult.get()
         } onCancel: {
             channel.close(promise: nil)
         }
@@ -522,29 +557,53 @@ public final class LibP2PHost: Service, Sendable {
 
     /// Runs identify with a connected `peer` now and returns its answer (also stored and reported as an event).
     public func identify(_ peer: PeerID) async throws -> IdentifyMessage {
-        let stream = try await self.newStream(to: peer, protocols: [Identify.protocolID])
-        let message: IdentifyMessage
-        do {
-            message = try await Identify.request(on: stream)
-            if let publicKey = message.publicKey, !peer.matches(publicKey) {
-                throw P2PHostError(.protocolViolation, "identify from \(peer) carries another peer's public key")
-            }
-        } catch {
-            // A malformed or foreign answer: abort the stream so the peer does not take it for success.
-            await stream.reset()
-            throw error
+        guard let connection = self.connection(to: peer) else {
+            throw P2PHostError(.notConnected, "no connection to \(peer)")
         }
-        await stream.close()
-        self.state.withLock { $0.identified[peer] = message }
-        self.eventContinuation.yield(
-            .identified(
-                peer: peer,
-                agentVersion: message.agentVersion,
-                protocols: message.protocols,
-                listenAddresses: message.listenAddresses
+        return try await self.requestIdentify(on: connection).get()
+    }
+
+    /// Asks the peer of `connection` for identify on the connection's event loop; records the answer and reports it.
+    private func requestIdentify(on connection: HostConnection) -> EventLoopFuture<IdentifyMessage> {
+        let peer = connection.remotePeer
+        return ConnectionUpgrader.requestIdentify(
+            on: connection.session,
+            remotePeer: peer,
+            tracker: connection.streams,
+            negotiation: MultistreamSelectConfiguration(timeout: self.configuration.streamNegotiationTimeout),
+            logger: self.logger
+        ).flatMapErrorThrowing { error in
+            guard let error = error as? P2PCoreError, error.code == .multistreamNoCommonProtocol else { throw error }
+            throw P2PHostError(.protocolNotSupported, "\(peer) does not support identify", underlying: error)
+        }.map { message in
+            self.state.withLock { $0.identified[peer] = message }
+            self.eventContinuation.yield(
+                .identified(
+                    peer: peer,
+                    agentVersion: message.agentVersion,
+                    protocols: message.protocols,
+                    listenAddresses: message.listenAddresses
+                )
             )
-        )
-        return message
+            return message
+        }
+    }
+
+    /// Asks the peer of a new connection for identify; a failure is an error event unless the connection closed.
+    private func identifyOnConnect(_ connection: HostConnection) {
+        self.requestIdentify(on: connection).whenFailure { error in
+            self.logger.debug(
+                "identify failed",
+                metadata: ["p2p.peer": "\(connection.remotePeer)", "p2p.error": "\(error)"]
+            )
+            // A connection that closed meanwhile is reported by its disconnection, not as an error.
+            let stillOpen =
+                connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
+            guard stillOpen else { return }
+            self.eventContinuation.yield(
+                .error(message: "identify with \(connection.remotePeer) failed: \(error)", peer: connection.remotePeer)
+            )
+        }
     }
 
     /// Closes the listeners and every connection (Yamux Go Away first), then waits until every connection is
@@ -731,7 +790,7 @@ public final class LibP2PHost: Service, Sendable {
             )
         }
         if self.configuration.identifyOnConnect {
-            self.workContinuation.yield(.identify(connection))
+            self.identifyOnConnect(connection)
         }
     }
 
@@ -825,8 +884,6 @@ public final class LibP2PHost: Service, Sendable {
                         continue
                     }
                     group.addTask { await self.run(handler, on: stream) }
-                case .identify(let connection):
-                    group.addTask { await self.identifyOnConnect(connection) }
                 }
             }
             // Shutting down: the pusher's input finished too, so the group drains as the streams close.
@@ -849,42 +906,15 @@ public final class LibP2PHost: Service, Sendable {
         }
     }
 
-    /// Asks the peer of a new connection for identify; a failure is an error event unless the connection closed.
-    private func identifyOnConnect(_ connection: HostConnection) async {
-        do {
-            _ = try await self.identify(connection.remotePeer)
-        } catch {
-            self.logger.debug(
-                "identify failed",
-                metadata: ["p2p.peer": "\(connection.remotePeer)", "p2p.error": "\(error)"]
-            )
-            // A connection that closed meanwhile is reported by its disconnection, not as an error.
-            let stillOpen =
-                connection.channel.isActive && self.state.withLock { $0.connections[connection.id] != nil }
-            guard stillOpen else { return }
-            self.eventContinuation.yield(
-                .error(message: "identify with \(connection.remotePeer) failed: \(error)", peer: connection.remotePeer)
-            )
-        }
-    }
-
     /// Our identify message for `peer` (its observed address is the one of our connection to it).
     private func identifyMessage(for peer: PeerID) -> IdentifyMessage {
-        let (listenAddresses, protocols, observed) = self.state.withLock { state in
-            (
-                state.listenAddresses,
-                state.handlers.keys.sorted(),
-                state.connections(to: peer).first?.address
+        self.state.withLock { state in
+            state.identifyMessage(
+                for: peer,
+                publicKey: self.identity.publicKey,
+                agentVersion: self.configuration.agentVersion
             )
         }
-        return IdentifyMessage(
-            publicKey: self.identity.publicKey,
-            listenAddresses: listenAddresses,
-            protocols: protocols,
-            observedAddress: observed,
-            protocolVersion: IdentifyMessage.defaultProtocolVersion,
-            agentVersion: self.configuration.agentVersion
-        )
     }
 
     // MARK: Identify push

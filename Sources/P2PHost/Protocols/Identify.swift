@@ -1,10 +1,12 @@
 import NIOCore
 import P2PCore
 
-/// Identify `/ipfs/id/1.0.0` (https://github.com/libp2p/specs/blob/master/identify/README.md) over a ``P2PStream``.
+/// Identify `/ipfs/id/1.0.0` (https://github.com/libp2p/specs/blob/master/identify/README.md).
 ///
 /// The responder writes one length-prefixed ``IdentifyMessage`` and closes. The asker reads until end of stream and
-/// merges every length-prefixed message (go-libp2p splits large ones), within size and count limits.
+/// merges every length-prefixed message (go-libp2p splits large ones), within size and count limits. The host asks
+/// and answers on the connection's event loop (``IdentifyReplyCollector``, ``ConnectionUpgrader``); ``respond(on:with:)``
+/// answers on a ``P2PStream`` when that path is off. Pushes (`/ipfs/id/push/1.0.0`) go over ``P2PStream``s.
 enum Identify {
     /// The protocol ID.
     static let protocolID = "/ipfs/id/1.0.0"
@@ -43,14 +45,6 @@ enum Identify {
     /// Reads a pushed identify message until end of stream (at most ``maxStreamBytes``, merged like a reply). The
     /// caller closes the stream, or resets it when the push is refused.
     static func receivePush(on stream: P2PStream) async throws -> IdentifyMessage {
-        var bytes = try await stream.readToEnd(maxBytes: Self.maxStreamBytes)
-        return try Self.decodeReply(&bytes)
-    }
-
-    /// Asks the peer: reads and merges the reply until end of stream. The caller closes the stream (or resets it
-    /// when the reply is bad).
-    static func request(on stream: P2PStream) async throws -> IdentifyMessage {
-        try await stream.closeWrite()
         var bytes = try await stream.readToEnd(maxBytes: Self.maxStreamBytes)
         return try Self.decodeReply(&bytes)
     }

@@ -37,6 +37,9 @@ struct ConnectionUpgrader: Sendable {
     /// Receives every connection's inbound streams once multistream-select chose one of our protocols (on the
     /// connection's event loop); a stream it refuses (`false`) is closed.
     var inboundStreams: @Sendable (P2PStream) -> Bool
+    /// Our encoded identify message for a peer, when identify is answered on the event loop (`nil`: an identify
+    /// stream goes to ``inboundStreams`` like any other).
+    var identifyReply: @Sendable (PeerID) -> [UInt8]? = { _ in nil }
     var logger: Logger
 
     /// Upgrades `channel`; call once, right after it became active (or from its initializer).
@@ -175,6 +178,7 @@ struct ConnectionUpgrader: Sendable {
         let negotiation = self.streamNegotiation
         let logger = self.logger
         let deliver = self.inboundStreams
+        let identifyReply = self.identifyReply
         yamux.inboundStreamInitializer = { stream in
             stream.eventLoop.makeCompletedFuture {
                 let negotiated = try stream.pipeline.syncOperations.addMultistreamSelect(
@@ -183,6 +187,10 @@ struct ConnectionUpgrader: Sendable {
                     logger: logger
                 )
                 negotiated.assumeIsolated().whenSuccess { protocolID in
+                    if protocolID == Identify.protocolID, let reply = identifyReply(peer) {
+                        Self.answerIdentify(on: stream, with: reply, tracker: tracker)
+                        return
+                    }
                     do {
                         let p2pStream = try Self.attachStream(
                             to: stream,
@@ -230,24 +238,76 @@ struct ConnectionUpgrader: Sendable {
         negotiation: MultistreamSelectConfiguration,
         logger: Logger
     ) -> EventLoopFuture<P2PStream> {
-        session.openStream { channel -> EventLoopFuture<EventLoopFuture<P2PStream>> in
+        Self.openStream(on: session, protocols: protocols, negotiation: negotiation, logger: logger) {
+            channel,
+            protocolID in
+            channel.eventLoop.makeCompletedFuture {
+                try Self.attachStream(
+                    to: channel,
+                    protocolID: protocolID,
+                    remotePeer: remotePeer,
+                    tracker: tracker,
+                    logger: logger
+                )
+            }
+        }
+    }
+
+    /// Asks the peer for identify on a new stream, all on the connection's event loop (``IdentifyReplyCollector``).
+    static func requestIdentify(
+        on session: YamuxSession,
+        remotePeer: PeerID,
+        tracker: StreamTracker,
+        negotiation: MultistreamSelectConfiguration,
+        logger: Logger
+    ) -> EventLoopFuture<IdentifyMessage> {
+        Self.openStream(on: session, protocols: [Identify.protocolID], negotiation: negotiation, logger: logger) {
+            channel,
+            _ in
+            let promise = channel.eventLoop.makePromise(of: IdentifyMessage.self)
+            do {
+                try channel.pipeline.syncOperations.addHandler(
+                    IdentifyReplyCollector(remotePeer: remotePeer, promise: promise)
+                )
+                tracker.track(channel)
+            } catch {
+                promise.fail(error)
+                channel.close(promise: nil)
+            }
+            return promise.futureResult
+        }
+    }
+
+    /// Opens a stream, negotiates one of `protocols` as the dialer, and hands the stream to `attach` on its event
+    /// loop, before bytes that followed the negotiation move on.
+    private static func openStream<Result: Sendable>(
+        on session: YamuxSession,
+        protocols: [String],
+        negotiation: MultistreamSelectConfiguration,
+        logger: Logger,
+        attach: @escaping @Sendable (any Channel, String) -> EventLoopFuture<Result>
+    ) -> EventLoopFuture<Result> {
+        session.openStream { channel -> EventLoopFuture<EventLoopFuture<Result>> in
             channel.eventLoop.makeCompletedFuture {
                 let negotiated = try channel.pipeline.syncOperations.addMultistreamSelect(
                     role: .dialer(proposing: protocols),
                     configuration: negotiation,
                     logger: logger
                 )
-                return negotiated.assumeIsolated().flatMapThrowing { protocolID in
-                    try Self.attachStream(
-                        to: channel,
-                        protocolID: protocolID,
-                        remotePeer: remotePeer,
-                        tracker: tracker,
-                        logger: logger
-                    )
-                }.nonisolated()
+                return negotiated.flatMap { protocolID in attach(channel, protocolID) }
             }
         }.flatMap { $0 }
+    }
+
+    /// Answers an identify request on the stream's event loop: writes `reply` (length-prefixed), closes our side,
+    /// then the stream.
+    private static func answerIdentify(on channel: any Channel, with reply: [UInt8], tracker: StreamTracker) {
+        tracker.track(channel)
+        var buffer = channel.allocator.buffer(capacity: reply.count + 3)
+        buffer.writeUVarintLengthPrefixed(reply)
+        channel.writeAndFlush(buffer, promise: nil)
+        channel.close(mode: .output, promise: nil)
+        channel.close(promise: nil)
     }
 
     /// Adds the ``P2PStreamHandler`` to a negotiated stream (on its event loop) and wraps it.
