@@ -13,12 +13,6 @@ private func answerIdentify(on host: LibP2PHost, with reply: ByteBuffer) {
     }
 }
 
-private func lengthPrefixed(_ message: IdentifyMessage) -> ByteBuffer {
-    var buffer = ByteBuffer()
-    buffer.writeUVarintLengthPrefixed(message.encoded)
-    return buffer
-}
-
 @Suite("Identify between hosts, asked and answered on the event loop", .timeLimit(.minutes(1)))
 struct IdentifyHostTests {
     @Test("An identify handler set by the application answers instead of the built-in one")

@@ -30,12 +30,6 @@ private func rawPush(_ payload: ByteBuffer, from: LibP2PHost, to: PeerID) async 
     }
 }
 
-private func lengthPrefixed(_ message: IdentifyMessage) -> ByteBuffer {
-    var buffer = ByteBuffer()
-    buffer.writeUVarintLengthPrefixed(message.encoded)
-    return buffer
-}
-
 @Suite("Identify push", .timeLimit(.minutes(1)))
 struct IdentifyPushTests {
     private func connectedPair(_ net: VirtualNetwork) async throws -> (VirtualHost, VirtualHost) {

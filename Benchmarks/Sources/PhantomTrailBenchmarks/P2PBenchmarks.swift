@@ -211,33 +211,20 @@ func benchmarkUpgrades(
     )
     printJSON(
         "upgrades",
-        [
-            "connections": Double(bare.upgraded), "failures": Double(bare.failures), "dialers": Double(dialerCount),
-            "inFlight": Double(inFlight), "seconds": bare.seconds, "upgradesPerSecond": bare.rate,
-            "cpuMicrosecondsPerUpgrade": bare.cpuMicros, "cpusBusy": bare.cpusBusy, "loadAverage": bare.load,
-            "floorMicrosecondsPerPair": bare.floor, "cpuPerUpgradeOverFloor": bare.ratio,
-            "upgradesPerSecondAtReferenceFloor": bare.rateAtReferenceFloor,
-        ]
+        bare.figures(rate: "upgradesPerSecond", cpu: "cpuMicrosecondsPerUpgrade", ratio: "cpuPerUpgradeOverFloor")
+            .merging(["dialers": Double(dialerCount), "inFlight": Double(inFlight)]) { $1 }
     )
     printJSON(
         "upgradesWithIdentify",
-        [
-            "connections": Double(identified.upgraded), "failures": Double(identified.failures),
-            "seconds": identified.seconds, "connectionsPerSecond": identified.rate,
-            "cpuMicrosecondsPerConnection": identified.cpuMicros, "cpusBusy": identified.cpusBusy,
-            "loadAverage": identified.load, "floorMicrosecondsPerPair": identified.floor,
-            "cpuPerConnectionOverFloor": identified.ratio,
-            "connectionsPerSecondAtReferenceFloor": identified.rateAtReferenceFloor,
-        ]
+        identified.figures(
+            rate: "connectionsPerSecond",
+            cpu: "cpuMicrosecondsPerConnection",
+            ratio: "cpuPerConnectionOverFloor"
+        )
     )
     printJSON(
         "upgradesInMemory",
-        [
-            "connections": Double(inMemory.upgraded), "failures": Double(inMemory.failures),
-            "seconds": inMemory.seconds, "upgradesPerSecond": inMemory.rate,
-            "cpuMicrosecondsPerUpgrade": inMemory.cpuMicros, "cpusBusy": inMemory.cpusBusy,
-            "floorMicrosecondsPerPair": inMemory.floor, "cpuPerUpgradeOverFloor": inMemory.ratio,
-        ]
+        inMemory.figures(rate: "upgradesPerSecond", cpu: "cpuMicrosecondsPerUpgrade", ratio: "cpuPerUpgradeOverFloor")
     )
 }
 
@@ -259,6 +246,16 @@ struct UpgradePass {
     var ratio: Double { median(self.ratios) }
     /// The rate with as many CPUs busy if a handshake pair's public-key work took ``referenceFloorMicroseconds``.
     var rateAtReferenceFloor: Double { self.cpusBusy / (self.ratio * referenceFloorMicroseconds) * 1e6 }
+
+    /// The pass's figures for its JSON line, the rate, CPU and ratio under the given keys.
+    func figures(rate: String, cpu: String, ratio: String) -> [String: Double] {
+        [
+            "connections": Double(self.upgraded), "failures": Double(self.failures), "seconds": self.seconds,
+            rate: self.rate, cpu: self.cpuMicros, "cpusBusy": self.cpusBusy, "loadAverage": self.load,
+            "floorMicrosecondsPerPair": self.floor, ratio: self.ratio,
+            rate.replacingOccurrences(of: "PerSecond", with: "PerSecondAtReferenceFloor"): self.rateAtReferenceFloor,
+        ]
+    }
 }
 
 /// The public-key work of one handshake pair when the issue set its targets: 4,700 handshakes/s per core, two per
