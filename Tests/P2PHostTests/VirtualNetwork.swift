@@ -103,7 +103,5 @@ final class VirtualHost {
 
 /// `message` encoded with its varint length prefix, as identify and identify push send it.
 func lengthPrefixed(_ message: IdentifyMessage) -> ByteBuffer {
-    var buffer = ByteBuffer()
-    buffer.writeUVarintLengthPrefixed(message.encoded)
-    return buffer
+    Identify.framed(message.encoded, allocator: ByteBufferAllocator())
 }

@@ -26,9 +26,9 @@ public import ServiceLifecycle
 /// drops (a ``ConnectionManager`` task, timed by the injected clock).
 ///
 /// Concurrency: shared state (connections, handlers, counters) sits behind one `Mutex` (``LockedState``). One serving
-/// task, which ``start()`` creates and ``shutdown()`` awaits, runs every inbound stream's handler and every identify
-/// on connect as a child task; a connection itself needs no task: its event loop registers it when the upgrade
-/// ends and forgets it when it closes.
+/// task, which ``start()`` creates and ``shutdown()`` awaits, runs every inbound stream's handler as a child task. A
+/// connection itself needs no task: its event loop registers it when the upgrade ends, runs identify, and forgets it
+/// when it closes.
 public final class LibP2PHost: Service, Sendable {
     /// A handler for inbound streams of one protocol. It owns the stream and should close it.
     public typealias StreamHandler = @Sendable (P2PStream) async throws -> Void
@@ -47,19 +47,14 @@ public final class LibP2PHost: Service, Sendable {
     private let logger: Logger
     private let upgrader: ConnectionUpgrader
     private let eventContinuation: AsyncStream<HostEvent>.Continuation
-    /// The serving task's input: inbound streams for their handlers, new connections to identify.
-    private let work: AsyncStream<Work>
-    private let workContinuation: AsyncStream<Work>.Continuation
+    /// The serving task's input: every connection's inbound streams, negotiated, for their protocols' handlers.
+    private let inboundStreams: AsyncStream<P2PStream>
+    private let inboundStreamsContinuation: AsyncStream<P2PStream>.Continuation
     /// Wakes the identify pusher: our protocols or listen addresses changed.
     private let pushRequests: AsyncStream<Void>
     private let pushRequestsContinuation: AsyncStream<Void>.Continuation
     private let state: LockedState<State>
     private let manager: ConnectionManager
-
-    /// One job for the serving task: an inbound stream, negotiated, for the handler of its protocol.
-    private enum Work: Sendable {
-        case stream(P2PStream)
-    }
 
     private enum Phase {
         case idle
@@ -165,8 +160,8 @@ public final class LibP2PHost: Service, Sendable {
         (self.events, self.eventContinuation) = AsyncStream<HostEvent>.makeStream(
             bufferingPolicy: .bufferingNewest(4096)
         )
-        let (work, workContinuation) = AsyncStream<Work>.makeStream()
-        (self.work, self.workContinuation) = (work, workContinuation)
+        let (inboundStreams, inboundStreamsContinuation) = AsyncStream<P2PStream>.makeStream()
+        (self.inboundStreams, self.inboundStreamsContinuation) = (inboundStreams, inboundStreamsContinuation)
         (self.pushRequests, self.pushRequestsContinuation) = AsyncStream<Void>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
@@ -188,7 +183,7 @@ public final class LibP2PHost: Service, Sendable {
             supportedProtocols: { state.withLock { $0.handlers.keys.sorted() } },
             inboundStreams: { stream in
                 // Refused (the stream is closed) once the host shuts down.
-                if case .terminated = workContinuation.yield(.stream(stream)) { return false }
+                if case .terminated = inboundStreamsContinuation.yield(stream) { return false }
                 return true
             },
             identifyReply: { [publicKey = identity.publicKey, agentVersion = configuration.agentVersion] peer in
@@ -335,7 +330,7 @@ public final class LibP2PHost: Service, Sendable {
                 listener.close()
             }
             self.state.withLock { $0.phase = .shutDown(serving: nil) }
-            self.workContinuation.finish()
+            self.inboundStreamsContinuation.finish()
             self.eventContinuation.finish()
             throw error
         }
@@ -351,7 +346,7 @@ public final class LibP2PHost: Service, Sendable {
             for listener in listeners {
                 listener.close()
             }
-            self.workContinuation.finish()
+            self.inboundStreamsContinuation.finish()
             await serving.value
             throw P2PHostError(.notRunning, "the host was shut down while starting")
         }
@@ -462,20 +457,19 @@ public final class LibP2PHost: Service, Sendable {
             state.upgrading[ObjectIdentifier(channel)] = channel
             return true
         }
-        let upgrade = self.upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
         guard running else {
             channel.close(promise: nil)
-            return upgrade.flatMapThrowing { _ in
-                throw P2PHostError(.notRunning, "the host shut down during the connection upgrade")
-            }
+            return channel.eventLoop.makeFailedFuture(
+                P2PHostError(.notRunning, "the host shut down during the connection upgrade")
+            )
+        }
+        let upgrade = self.upgrader.upgrade(channel: channel, direction: .outbound, expectedPeer: expectedPeer)
+        upgrade.whenComplete { _ in
+            self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
         }
         return upgrade.flatMapThrowing { upgraded in
-            self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
             try self.register(upgraded, direction: .outbound, address: address)
             return upgraded.remotePeer
-        }.flatMapErrorThrowing { error in
-            self.state.withLock { _ = $0.upgrading.removeValue(forKey: ObjectIdentifier(channel)) }
-            throw error
         }
     }
 
@@ -662,7 +656,7 @@ public final class LibP2PHost: Service, Sendable {
         for channel in upgrading {
             channel.close(promise: nil)
         }
-        self.workContinuation.finish()
+        self.inboundStreamsContinuation.finish()
         self.manager.finish()
         self.pushRequestsContinuation.finish()
         return serving
@@ -729,7 +723,7 @@ public final class LibP2PHost: Service, Sendable {
         }
     }
 
-    /// Records an upgraded connection, forgets it when it closes, and queues identify with its peer.
+    /// Records an upgraded connection, forgets it when it closes, and asks its peer for identify.
     ///
     /// One connection per peer: when both sides dialed, each side keeps the connection dialed by the smaller peer
     /// ID (the older one if the same peer dialed both) and closes the other, so both sides pick the same one.
@@ -876,15 +870,12 @@ public final class LibP2PHost: Service, Sendable {
                     await self.pushIdentify()
                 }
             }
-            for await job in self.work {
-                switch job {
-                case .stream(let stream):
-                    guard let handler = self.state.withLock({ $0.handlers[stream.protocolID] }) else {
-                        group.addTask { await stream.close() }
-                        continue
-                    }
-                    group.addTask { await self.run(handler, on: stream) }
+            for await stream in self.inboundStreams {
+                guard let handler = self.state.withLock({ $0.handlers[stream.protocolID] }) else {
+                    group.addTask { await stream.close() }
+                    continue
                 }
+                group.addTask { await self.run(handler, on: stream) }
             }
             // Shutting down: the pusher's input finished too, so the group drains as the streams close.
         }

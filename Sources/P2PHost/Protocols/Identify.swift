@@ -15,12 +15,16 @@ enum Identify {
     /// The most bytes read from one identify stream.
     static let maxStreamBytes = IdentifyMessage.maxMessageSize * 2
 
+    /// `encoded` (an encoded ``IdentifyMessage``) with its varint length prefix, as identify and push send it.
+    static func framed(_ encoded: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: encoded.count + 3)
+        buffer.writeUVarintLengthPrefixed(encoded)
+        return buffer
+    }
+
     /// Answers an identify request: writes `message` and closes the stream.
     static func respond(on stream: P2PStream, with message: IdentifyMessage) async throws {
-        let encoded = message.encoded
-        var buffer = stream.allocator.buffer(capacity: encoded.count + 3)
-        buffer.writeUVarintLengthPrefixed(encoded)
-        try await stream.write(buffer)
+        try await stream.write(Self.framed(message.encoded, allocator: stream.allocator))
         try await stream.closeWrite()
         await stream.close()
     }
@@ -28,11 +32,8 @@ enum Identify {
     /// Pushes `message` to the peer: writes it, closes our side, then waits for the peer to close (a bad push is
     /// answered with a reset, which this reports as ``P2PHostError/Code/streamReset``).
     static func push(_ message: IdentifyMessage, on stream: P2PStream) async throws {
-        let encoded = message.encoded
-        var buffer = stream.allocator.buffer(capacity: encoded.count + 3)
-        buffer.writeUVarintLengthPrefixed(encoded)
         do {
-            try await stream.write(buffer)
+            try await stream.write(Self.framed(message.encoded, allocator: stream.allocator))
             try await stream.closeWrite()
             _ = try await stream.readToEnd(maxBytes: 0)
         } catch {

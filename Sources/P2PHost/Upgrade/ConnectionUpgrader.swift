@@ -303,9 +303,7 @@ struct ConnectionUpgrader: Sendable {
     /// then the stream.
     private static func answerIdentify(on channel: any Channel, with reply: [UInt8], tracker: StreamTracker) {
         tracker.track(channel)
-        var buffer = channel.allocator.buffer(capacity: reply.count + 3)
-        buffer.writeUVarintLengthPrefixed(reply)
-        channel.writeAndFlush(buffer, promise: nil)
+        channel.writeAndFlush(Identify.framed(reply, allocator: channel.allocator), promise: nil)
         channel.close(mode: .output, promise: nil)
         channel.close(promise: nil)
     }
