@@ -22,7 +22,9 @@ private actor Admitter {
         (self.updates, self.changes) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    static var currentEpoch: UInt32 { (try? TestReports.parameters.schedule.epoch(containing: Date())) ?? 0 }
+    /// The epoch of this test process, read once: a run that crosses a 10-minute epoch boundary (the full unit
+    /// suite takes about 150 s) would otherwise see its reports' epoch end halfway and lose them from the pool.
+    static let currentEpoch: UInt32 = (try? TestReports.parameters.schedule.epoch(containing: Date())) ?? 0
 
     func admit(_ bytes: [UInt8]) -> AdmissionResult {
         let epoch = Self.currentEpoch
