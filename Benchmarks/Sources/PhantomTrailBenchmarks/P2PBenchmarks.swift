@@ -491,6 +491,22 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     let bytes = number("--mib").map { UInt64($0) << 20 }
     switch name {
     case "handshakes": try benchmarkHandshakes()
+    case "upgrades-pass":
+        // One pass only (`--in-memory`, `--identify`), for profiling.
+        let inMemory = arguments.contains("--in-memory")
+        let pass = try await measureUpgrades(
+            count: count ?? 3_000,
+            dialerCount: number("--dialers") ?? 64,
+            inFlight: number("--in-flight") ?? 64,
+            identify: arguments.contains("--identify"),
+            network: inMemory ? InMemoryNetwork() : nil
+        )
+        print(
+            "upgrades\(inMemory ? " in memory" : ""): \(pass.upgraded) in \(format(pass.seconds, 3)) s: "
+                + "\(format(pass.rate, 0)) upgrades/s; CPU \(format(pass.cpuMicros, 0)) µs per upgrade, "
+                + "\(format(pass.ratio, 2))× the floor (\(format(pass.floor, 0)) µs per pair), "
+                + "\(format(pass.rateAtReferenceFloor, 0))/s at the reference floor"
+        )
     case "upgrades":
         try await benchmarkUpgrades(
             count: count ?? 6_000,
