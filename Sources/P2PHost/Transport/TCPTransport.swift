@@ -24,7 +24,12 @@ public struct TCPTransport: HostTransport {
         address.tcpSocketAddress != nil
     }
 
-    /// Binds a TCP server socket (with `SO_REUSEADDR`).
+    /// The accept queue of a listener. NIO's default (128) drops connection attempts beyond it, which then wait for the
+    /// dialer's SYN retransmission (a second or more): a node that many peers dial at once (after a restart, or a
+    /// bootstrap node) lost half its accept rate with 256 dials in flight.
+    static let listenBacklog: Int32 = 1_024
+
+    /// Binds a TCP server socket (with `SO_REUSEADDR` and a ``listenBacklog`` of 1,024).
     public func listen(
         on address: Multiaddr,
         group: any EventLoopGroup,
@@ -37,6 +42,7 @@ public struct TCPTransport: HostTransport {
         do {
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(ChannelOptions.backlog, value: Self.listenBacklog)
                 .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
                 .childChannelInitializer(childChannelInitializer)
