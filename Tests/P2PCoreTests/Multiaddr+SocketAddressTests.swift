@@ -21,6 +21,8 @@ struct MultiaddrSocketAddressTests {
         let fromNIO = try SocketAddress(ipAddress: "192.0.2.42", port: 443)
         #expect(try Multiaddr(parsing: "/ip4/192.0.2.42/tcp/443").tcpSocketAddress == fromNIO)
         #expect(Multiaddr(tcp: fromNIO)?.description == "/ip4/192.0.2.42/tcp/443")
+        let v6 = try SocketAddress(ipAddress: "2001:db8:85a3::8a2e:370:7334", port: 65_000)
+        #expect(Multiaddr(tcp: v6) == (try Multiaddr(parsing: "/ip6/2001:db8:85a3::8a2e:370:7334/tcp/65000")))
     }
 
     @Test(

@@ -22,6 +22,13 @@ public struct Multihash: Hashable, Sendable {
     /// The digest bytes.
     public let digest: [UInt8]
 
+    /// Hashes the code and the digest's bytes in one call (a synthesized conformance feeds the hasher byte by byte:
+    /// peer IDs key the host's connection and connection-manager tables).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.code)
+        self.digest.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// The identity multihash of `bytes`.
     ///
     /// - Precondition: `bytes.count <= Multihash.maxIdentityDigestLength`.

@@ -19,15 +19,21 @@ extension Multiaddr {
     /// The `/ip4/…/tcp/…` or `/ip6/…/tcp/…` multiaddr of an IP socket address, or `nil` for other
     /// address families (Unix domain sockets).
     public init?(tcp socketAddress: SocketAddress) {
-        guard let text = socketAddress.ipAddress, let port = socketAddress.port, let port = UInt16(exactly: port) else {
-            return nil
-        }
+        guard let port = socketAddress.port.flatMap({ UInt16(exactly: $0) }) else { return nil }
+        // The address bytes straight from the socket address, no text round trip (the host does this for every
+        // accepted connection): `sockaddr_in` keeps them at offset 4, `sockaddr_in6` at offset 8, in network order.
         switch socketAddress {
         case .v4:
-            guard let address = try? IPv4Address(parsing: text) else { return nil }
+            let address = socketAddress.withSockAddr { pointer, size in
+                IPv4Address(bytes: UnsafeRawBufferPointer(start: pointer, count: size).dropFirst(4).prefix(4))
+            }
+            guard let address else { return nil }
             self.init([.ip4(address), .tcp(port)])
         case .v6:
-            guard let address = try? IPv6Address(parsing: text) else { return nil }
+            let address = socketAddress.withSockAddr { pointer, size in
+                IPv6Address(bytes: UnsafeRawBufferPointer(start: pointer, count: size).dropFirst(8).prefix(16))
+            }
+            guard let address else { return nil }
             self.init([.ip6(address), .tcp(port)])
         case .unixDomainSocket:
             return nil
