@@ -193,7 +193,8 @@ func benchmarkUpgrades(
             + "\(format(bare.cpuMicros, 0)) µs per upgrade (both sides), \(format(bare.cpusBusy, 2)) CPUs busy; public-key "
             + "floor \(format(bare.floor, 0)) µs per handshake pair meanwhile, an upgrade costs \(format(bare.ratio, 2))× "
             + "its batch's floor (median of \(bare.batches)), so \(format(bare.rateAtReferenceFloor, 0)) upgrades/s at the "
-            + "reference floor (4,700 handshakes/s per core, \(format(referenceFloorMicroseconds, 0)) µs per pair); load "
+            + "reference floor (4,700 handshakes/s per core, \(format(referenceFloorMicroseconds, 0)) µs per pair); fastest "
+            + "batch \(format(bare.bestBatchRate, 0))/s at a floor of \(format(bare.bestBatchFloor, 0)) µs; load "
             + "\(format(bare.load, 2))"
     )
     print(
@@ -239,6 +240,9 @@ struct UpgradePass {
     /// Each batch's public-key floor (µs per handshake pair) and CPU per upgrade over that floor.
     var floors: [Double] = []
     var ratios: [Double] = []
+    /// The fastest batch's rate and its floor.
+    var bestBatchRate = 0.0
+    var bestBatchFloor = 0.0
     var rate: Double { Double(self.upgraded) / self.seconds }
     var cpuMicros: Double { self.cpu / Double(max(self.upgraded, 1)) * 1e6 }
     var cpusBusy: Double { self.cpu / self.seconds }
@@ -252,7 +256,8 @@ struct UpgradePass {
         [
             "connections": Double(self.upgraded), "failures": Double(self.failures), "seconds": self.seconds,
             rate: self.rate, cpu: self.cpuMicros, "cpusBusy": self.cpusBusy, "loadAverage": self.load,
-            "floorMicrosecondsPerPair": self.floor, ratio: self.ratio,
+            "floorMicrosecondsPerPair": self.floor, ratio: self.ratio, "bestBatchRate": self.bestBatchRate,
+            "bestBatchFloorMicrosecondsPerPair": self.bestBatchFloor,
             rate.replacingOccurrences(of: "PerSecond", with: "PerSecondAtReferenceFloor"): self.rateAtReferenceFloor,
         ]
     }
@@ -290,13 +295,20 @@ func measureUpgrades(
     while left > 0 {
         let batch = min(left, 1_000)
         left -= batch
-        let floor = try cryptoFloorMicroseconds(pairs: 300)
+        let floorBefore = try cryptoFloorMicroseconds(pairs: 300)
         var failures = 0
         let cpuStart = cpuSeconds()
         let elapsed = try await clock.measure {
             failures = try await dialRepeatedly(dialers, to: address, count: batch, inFlight: inFlight)
         }
         let cpu = cpuSeconds() - cpuStart
+        // The VM's speed drifts within seconds too: the floor on both sides of the batch stands for it.
+        let floor = (floorBefore + (try cryptoFloorMicroseconds(pairs: 300))) / 2
+        let batchRate = Double(batch - failures) / seconds(elapsed)
+        if batchRate > pass.bestBatchRate {
+            pass.bestBatchRate = batchRate
+            pass.bestBatchFloor = floor
+        }
         pass.upgraded += batch - failures
         pass.failures += failures
         pass.seconds += seconds(elapsed)
@@ -505,7 +517,8 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
             "upgrades\(inMemory ? " in memory" : ""): \(pass.upgraded) in \(format(pass.seconds, 3)) s: "
                 + "\(format(pass.rate, 0)) upgrades/s; CPU \(format(pass.cpuMicros, 0)) µs per upgrade, "
                 + "\(format(pass.ratio, 2))× the floor (\(format(pass.floor, 0)) µs per pair), "
-                + "\(format(pass.rateAtReferenceFloor, 0))/s at the reference floor"
+                + "\(format(pass.rateAtReferenceFloor, 0))/s at the reference floor; fastest batch "
+                + "\(format(pass.bestBatchRate, 0))/s at a floor of \(format(pass.bestBatchFloor, 0)) µs"
         )
     case "upgrades":
         try await benchmarkUpgrades(
