@@ -40,6 +40,16 @@ private final class InMemoryWire {
         try self.listener.connect(to: address).wait()
     }
 
+    /// Moves what the dialer wrote to the listener (`true`) or the other way (`false`), once.
+    func deliver(fromDialer: Bool) {
+        self.loop.run()
+        let (from, to) = fromDialer ? (self.dialer, self.listener) : (self.listener, self.dialer)
+        while let bytes = try? from.readOutbound(as: ByteBuffer.self) {
+            _ = try? to.writeInbound(bytes)
+        }
+        self.loop.run()
+    }
+
     /// Moves bytes both ways until neither side writes more.
     func interact() {
         var moved = true
@@ -82,12 +92,16 @@ struct ConnectionUpgraderTests {
     private static func upgrader(
         key: PrivateKey,
         protocols: [String] = ["/echo/1"],
-        inbound: DeliveredStreams = DeliveredStreams()
+        inbound: DeliveredStreams = DeliveredStreams(),
+        muxers: [String] = []
     ) throws -> ConnectionUpgrader {
         var yamux = YamuxConfiguration()
         yamux.keepaliveInterval = nil
         return ConnectionUpgrader(
-            noise: try NoiseConfiguration(localIdentity: key),
+            noise: try NoiseConfiguration(
+                localIdentity: key,
+                extensions: muxers.isEmpty ? nil : NoiseExtensions(streamMuxers: muxers)
+            ),
             yamux: yamux,
             timeout: .seconds(5),
             streamNegotiation: MultistreamSelectConfiguration(timeout: nil),
@@ -100,10 +114,11 @@ struct ConnectionUpgraderTests {
     /// Starts the dialer's upgrade on `wire` (before it is activated).
     private static func dialing(
         on wire: InMemoryWire,
-        expectedPeer: PeerID? = nil
+        expectedPeer: PeerID? = nil,
+        muxers: [String] = []
     ) throws -> Outcome<UpgradedConnection> {
         Outcome(
-            try Self.upgrader(key: Self.dialerKey).upgrade(
+            try Self.upgrader(key: Self.dialerKey, muxers: muxers).upgrade(
                 channel: wire.dialer,
                 direction: .outbound,
                 expectedPeer: expectedPeer
@@ -112,9 +127,12 @@ struct ConnectionUpgraderTests {
     }
 
     /// Starts the listener's upgrade on `wire` (before it is activated).
-    private static func accepting(on wire: InMemoryWire) throws -> Outcome<UpgradedConnection> {
+    private static func accepting(
+        on wire: InMemoryWire,
+        muxers: [String] = []
+    ) throws -> Outcome<UpgradedConnection> {
         Outcome(
-            try Self.upgrader(key: Self.listenerKey, inbound: wire.listenerStreams).upgrade(
+            try Self.upgrader(key: Self.listenerKey, inbound: wire.listenerStreams, muxers: muxers).upgrade(
                 channel: wire.listener,
                 direction: .inbound,
                 expectedPeer: nil
@@ -141,6 +159,66 @@ struct ConnectionUpgraderTests {
         #expect(dialerSide.streams.openStreams == 0)
         #expect(dialerSide.remotePeer == PeerID(publicKey: Self.listenerKey.publicKey))
         #expect(listenerSide.remotePeer == PeerID(publicKey: Self.dialerKey.publicKey))
+    }
+
+    @Test(
+        "The muxer is chosen in the Noise handshake when both sides list it, else by multistream-select after it",
+        arguments: [
+            (["/yamux/1.0.0"], ["/yamux/1.0.0"], true),
+            (["/yamux/1.0.0", "/mplex/6.7.0"], ["/mplex/6.7.0", "/yamux/1.0.0"], true),
+            (["/yamux/1.0.0"], [], false),
+            ([], ["/yamux/1.0.0"], false),
+            (["/yamux/1.0.0"], ["/mplex/6.7.0"], false),
+        ]
+    )
+    func inlinedMuxerNegotiation(dialerMuxers: [String], listenerMuxers: [String], inlined: Bool) throws {
+        let wire = InMemoryWire()
+        let dialed = try Self.dialing(
+            on: wire,
+            expectedPeer: PeerID(publicKey: Self.listenerKey.publicKey),
+            muxers: dialerMuxers
+        )
+        let accepted = try Self.accepting(on: wire, muxers: listenerMuxers)
+        try wire.activate()
+        wire.deliver(fromDialer: true)  // multistream-select /noise and Noise message 1
+        wire.deliver(fromDialer: false)  // the answer and message 2
+        // Inlined, the dialer is done once it sent message 3; otherwise it still waits for the muxer's answer.
+        #expect((dialed.value != nil) == inlined)
+        wire.deliver(fromDialer: true)  // message 3, and the muxer proposal pipelined behind it
+        // The listener is done either way: a proposal came with message 3.
+        #expect(accepted.value != nil)
+        wire.interact()
+        let dialerSide = try #require(dialed.value)
+        _ = try #require(accepted.value)
+        // The connection carries streams either way.
+        let opened = Outcome(
+            ConnectionUpgrader.openStream(
+                on: dialerSide.session,
+                protocols: ["/echo/1"],
+                remotePeer: dialerSide.remotePeer,
+                tracker: dialerSide.streams,
+                negotiation: MultistreamSelectConfiguration(timeout: nil),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        wire.interact()
+        #expect(opened.value?.protocolID == "/echo/1")
+        #expect(wire.listenerStreams.all.count == 1)
+    }
+
+    @Test("The inlined muxer is the initiator's first choice that the responder lists, from either side's view")
+    func inlinedMuxerChoice() {
+        let initiator = ["/mplex/6.7.0", "/yamux/1.0.0"]
+        let responder = ["/yamux/1.0.0", "/mplex/6.7.0"]
+        #expect(
+            ConnectionUpgrader.inlinedMuxer(local: initiator, remote: responder, direction: .outbound) == "/mplex/6.7.0"
+        )
+        #expect(
+            ConnectionUpgrader.inlinedMuxer(local: responder, remote: initiator, direction: .inbound) == "/mplex/6.7.0"
+        )
+        #expect(ConnectionUpgrader.inlinedMuxer(local: ["/yamux/1.0.0"], remote: [], direction: .outbound) == nil)
+        #expect(ConnectionUpgrader.inlinedMuxer(local: [], remote: ["/yamux/1.0.0"], direction: .inbound) == nil)
+        #expect(ConnectionUpgrader.inlinedMuxer(local: ["/a"], remote: ["/b"], direction: .outbound) == nil)
     }
 
     @Test("A stream negotiates a protocol the listener supports and reaches its inbound streams")

@@ -73,6 +73,27 @@ struct InMemoryHostTests {
         await b.host.shutdown()
     }
 
+    @Test(
+        "Hosts with and without inlined muxer negotiation connect, identify and carry streams in every pairing",
+        arguments: [(true, true), (true, false), (false, true), (false, false)]
+    )
+    func inlinedMuxerNegotiation(dialerInlines: Bool, listenerInlines: Bool) async throws {
+        let net = VirtualNetwork()
+        var dialerConfiguration = HostConfiguration()
+        dialerConfiguration.inlinedMuxerNegotiation = dialerInlines
+        var listenerConfiguration = HostConfiguration()
+        listenerConfiguration.inlinedMuxerNegotiation = listenerInlines
+        let a = try await net.makeHost(configuration: dialerConfiguration)
+        let b = try await net.makeHost(configuration: listenerConfiguration)
+        registerEcho(on: b.host)
+        #expect(try await a.host.dial(try b.address) == b.peerID)
+        try await a.identified(b.peerID)
+        try await b.identified(a.peerID)
+        #expect(try await echo("muxer chosen", from: a.host, to: b.peerID) == "muxer chosen")
+        await a.host.shutdown()
+        await b.host.shutdown()
+    }
+
     @Test("A host with identifyOnConnect off does not ask its peers, but still answers their identify")
     func identifyOnConnectOff() async throws {
         let net = VirtualNetwork()

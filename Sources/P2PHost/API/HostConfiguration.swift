@@ -28,6 +28,11 @@ public struct HostConfiguration: Sendable {
     /// answers identify requests). Off suits a host that never needs peers' protocols or addresses, such as the
     /// benchmark of bare connection upgrades.
     public var identifyOnConnect = true
+    /// Whether the muxer is chosen inside the Noise handshake (on by default): each side lists `/yamux/1.0.0` in its
+    /// handshake payload's `stream_muxers`, and when both did, the multistream-select round for the muxer is skipped
+    /// (https://github.com/libp2p/specs/blob/master/connections/inlined-muxer-negotiation.md). A peer that lists none
+    /// (py-libp2p 0.8.1 is one) gets the multistream-select round as before. Off: always that round.
+    public var inlinedMuxerNegotiation = true
 
     /// Creates a configuration.
     public init(

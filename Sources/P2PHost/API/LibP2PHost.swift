@@ -176,7 +176,11 @@ public final class LibP2PHost: Service, Sendable {
             jitter: redialJitter
         )
         self.upgrader = ConnectionUpgrader(
-            noise: try NoiseConfiguration(localIdentity: identity),
+            noise: try NoiseConfiguration(
+                localIdentity: identity,
+                extensions: configuration.inlinedMuxerNegotiation
+                    ? NoiseExtensions(streamMuxers: [ConnectionUpgrader.yamuxProtocolID]) : nil
+            ),
             yamux: configuration.yamux,
             timeout: configuration.handshakeTimeout,
             streamNegotiation: MultistreamSelectConfiguration(timeout: configuration.streamNegotiationTimeout),

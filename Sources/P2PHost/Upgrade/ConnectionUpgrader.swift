@@ -17,11 +17,11 @@ struct UpgradedConnection: Sendable {
 }
 
 /// The connection upgrade of https://github.com/libp2p/specs/blob/master/connections/README.md on a fresh channel:
-/// multistream-select `/noise` → Noise XX → multistream-select `/yamux/1.0.0` → Yamux.
+/// multistream-select `/noise` → Noise XX → multistream-select `/yamux/1.0.0` → Yamux, where the muxer step is
+/// inlined in the Noise handshake when both sides list muxers in their payloads (``inlinedMuxer(local:remote:direction:)``).
 ///
-/// Every step's handlers are added up front in the callbacks of the previous step, which run on the event loop
-/// before pipelined bytes move on: the Yamux negotiation is queued behind the Noise handshake (Noise holds writes
-/// back until it is done). The whole upgrade must finish within ``timeout``, otherwise the channel closes.
+/// Every step's handlers are added in the callbacks of the previous step, which run on the event loop before
+/// pipelined bytes move on. The whole upgrade must finish within ``timeout``, otherwise the channel closes.
 struct ConnectionUpgrader: Sendable {
     /// The security protocol ID.
     static let noiseProtocolID = "/noise"
@@ -118,42 +118,74 @@ struct ConnectionUpgrader: Sendable {
         expectedPeer: PeerID?,
         outcome: UpgradeOutcome
     ) {
-        let sync = channel.pipeline.syncOperations
         do {
-            let handshake = try sync.configureNoise(
+            let handshake = try channel.pipeline.syncOperations.configureNoise(
                 role: direction == .outbound ? .initiator : .responder,
                 configuration: self.noise,
                 expectedRemotePeer: expectedPeer,
                 logger: self.logger
             )
-            let role: MultistreamSelectRole =
-                direction == .outbound
-                ? .dialer(proposing: [Self.yamuxProtocolID]) : .listener(supporting: [Self.yamuxProtocolID])
-            let muxer = try sync.addMultistreamSelect(
-                role: role,
-                configuration: MultistreamSelectConfiguration(timeout: nil),
-                logger: self.logger
-            )
-            let remote = RemotePeerBox()
+            // The muxer step is set up when the handshake completes (inside Noise's read of the last handshake
+            // message, before any transport bytes after it move on): inlined in the handshake when both sides listed
+            // muxers, else a multistream-select round, whose proposal leaves with the initiator's last handshake
+            // message (Noise flushes at the end of that read).
             handshake.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let handshakeResult):
-                    remote.peer = handshakeResult.remotePeerID
+                    self.securityEstablished(
+                        channel: channel,
+                        direction: direction,
+                        handshake: handshakeResult,
+                        outcome: outcome
+                    )
                 case .failure(let error):
                     outcome.fail(Self.wrap(error, step: "Noise handshake"))
                     channel.close(promise: nil)
                 }
             }
+        } catch {
+            outcome.fail(Self.wrap(error, step: "Noise setup"))
+            channel.close(promise: nil)
+        }
+    }
+
+    /// The muxer the handshake chose: the first of the initiator's `stream_muxers` that the responder listed too
+    /// (https://github.com/libp2p/specs/blob/master/connections/inlined-muxer-negotiation.md); `nil` when either side
+    /// listed none or they have none in common, so that multistream-select chooses (as go-libp2p does; the spec would
+    /// fail the handshake on no overlap, but the multistream-select round then fails on its own if there is none).
+    static func inlinedMuxer(local: [String], remote: [String], direction: ConnectionDirection) -> String? {
+        let (initiator, responder) = direction == .outbound ? (local, remote) : (remote, local)
+        return initiator.first(where: responder.contains)
+    }
+
+    private func securityEstablished(
+        channel: any Channel,
+        direction: ConnectionDirection,
+        handshake: NoiseHandshakeResult,
+        outcome: UpgradeOutcome
+    ) {
+        let peer = handshake.remotePeerID
+        do {
+            let inlined = Self.inlinedMuxer(
+                local: self.noise.extensions?.streamMuxers ?? [],
+                remote: handshake.remoteExtensions?.streamMuxers ?? [],
+                direction: direction
+            )
+            if inlined == Self.yamuxProtocolID {
+                self.muxerNegotiated(channel: channel, direction: direction, peer: peer, outcome: outcome)
+                return
+            }
+            let role: MultistreamSelectRole =
+                direction == .outbound
+                ? .dialer(proposing: [Self.yamuxProtocolID]) : .listener(supporting: [Self.yamuxProtocolID])
+            let muxer = try channel.pipeline.syncOperations.addMultistreamSelect(
+                role: role,
+                configuration: MultistreamSelectConfiguration(timeout: nil),
+                logger: self.logger
+            )
             muxer.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success:
-                    guard let peer = remote.peer else {
-                        outcome.fail(
-                            P2PHostError(.upgradeFailed, "muxer negotiated before the Noise handshake finished")
-                        )
-                        channel.close(promise: nil)
-                        return
-                    }
                     self.muxerNegotiated(channel: channel, direction: direction, peer: peer, outcome: outcome)
                 case .failure(let error):
                     outcome.fail(Self.wrap(error, step: "muxer negotiation (multistream-select /yamux/1.0.0)"))
@@ -161,7 +193,7 @@ struct ConnectionUpgrader: Sendable {
                 }
             }
         } catch {
-            outcome.fail(Self.wrap(error, step: "Noise setup"))
+            outcome.fail(Self.wrap(error, step: "muxer negotiation"))
             channel.close(promise: nil)
         }
     }
@@ -358,9 +390,4 @@ private final class UpgradeOutcome {
         self.done = true
         self.promise.fail(error)
     }
-}
-
-/// The remote peer learned from Noise, read when the muxer is chosen. Event-loop confined.
-private final class RemotePeerBox {
-    var peer: PeerID?
 }

@@ -355,7 +355,9 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while let (plaintext, promise) = self.pendingWrites.popFirst() {
             self.encryptAndWrite(plaintext, promise: promise, context: context)
         }
-        context.flush()
+        // Within a read (the usual case), the last handshake message waits for the end of the burst, so that what the
+        // completion causes (a muxer proposal, the muxer's first frames) leaves in the same socket write.
+        self.flush(context: context)
         context.fireUserInboundEventTriggered(NoiseHandshakeCompleted(result: result))
         let promise = self.handshakePromise
         self.handshakePromise = nil
