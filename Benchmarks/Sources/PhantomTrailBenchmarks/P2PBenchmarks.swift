@@ -45,9 +45,14 @@ func residentBytes() -> Int {
 }
 
 /// A host listening on loopback TCP with room for many connections.
-func makeListener(identifyOnConnect: Bool = true, network: InMemoryNetwork? = nil) async throws -> LibP2PHost {
+func makeListener(
+    identifyOnConnect: Bool = true,
+    network: InMemoryNetwork? = nil,
+    inlinedMuxer: Bool = true
+) async throws -> LibP2PHost {
     var configuration = HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
     configuration.identifyOnConnect = identifyOnConnect
+    configuration.inlinedMuxerNegotiation = inlinedMuxer
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
     let host = try LibP2PHost(
@@ -63,12 +68,14 @@ func makeListener(identifyOnConnect: Bool = true, network: InMemoryNetwork? = ni
 func makeDialers(
     _ count: Int,
     identifyOnConnect: Bool = true,
-    network: InMemoryNetwork? = nil
+    network: InMemoryNetwork? = nil,
+    inlinedMuxer: Bool = true
 ) async throws -> [LibP2PHost] {
     var hosts: [LibP2PHost] = []
     hosts.reserveCapacity(count)
     var configuration = HostConfiguration()
     configuration.identifyOnConnect = identifyOnConnect
+    configuration.inlinedMuxerNegotiation = inlinedMuxer
     configuration.maxConnections = 1_000_000
     configuration.maxPendingHandshakes = 4_096
     for _ in 0..<count {
@@ -150,8 +157,9 @@ func benchmarkHandshakes() throws {
 
 /// (b) Full upgrades over loopback, dialer and listener in this process: one listener host and `dialerCount` dialer
 /// hosts (by default one per lane, so every connection is a new peer's and never a duplicate that the hosts close at
-/// once); every dial is a new TCP connection taken through the whole upgrade (TCP + multistream-select + Noise XX +
-/// multistream-select + Yamux) and closed once upgraded. `inFlight` dials run at once.
+/// once); every dial is a new TCP connection taken through the whole upgrade (TCP + multistream-select + Noise XX with
+/// the muxer chosen inside it + Yamux; `upgrades-pass --mss-muxer` runs the multistream-select round for the muxer
+/// instead, as with peers that do not inline it) and closed once upgraded. `inFlight` dials run at once.
 ///
 /// The hosts do not ask for identify (``HostConfiguration/identifyOnConnect`` off), so the figure is the upgrade
 /// alone; a second pass of `identifyCount` connections with identify on (each side asks the other) gives the rate of
@@ -187,7 +195,7 @@ func benchmarkUpgrades(
         network: InMemoryNetwork()
     )
     print(
-        "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise+mss+Yamux, \(dialerCount) dialer hosts -> 1 "
+        "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise with the muxer inlined+Yamux, \(dialerCount) dialer hosts -> 1 "
             + "listener, \(inFlight) in flight, one process, no identify) in \(format(bare.seconds, 3)) s: "
             + "\(format(bare.rate, 0)) upgrades/s (target ≥ 2,000); \(bare.failures) failed; CPU "
             + "\(format(bare.cpuMicros, 0)) µs per upgrade (both sides), \(format(bare.cpusBusy, 2)) CPUs busy; public-key "
@@ -282,12 +290,18 @@ func measureUpgrades(
     dialerCount: Int,
     inFlight: Int,
     identify: Bool,
-    network: InMemoryNetwork? = nil
+    network: InMemoryNetwork? = nil,
+    inlinedMuxer: Bool = true
 ) async throws -> UpgradePass {
-    let listener = try await makeListener(identifyOnConnect: identify, network: network)
+    let listener = try await makeListener(identifyOnConnect: identify, network: network, inlinedMuxer: inlinedMuxer)
     // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
     let address = listener.listenAddresses[0].removingPeerID()
-    let dialers = try await makeDialers(dialerCount, identifyOnConnect: identify, network: network)
+    let dialers = try await makeDialers(
+        dialerCount,
+        identifyOnConnect: identify,
+        network: network,
+        inlinedMuxer: inlinedMuxer
+    )
     _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
     let clock = ContinuousClock()
     var pass = UpgradePass(load: loadAverage())
@@ -504,14 +518,15 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     switch name {
     case "handshakes": try benchmarkHandshakes()
     case "upgrades-pass":
-        // One pass only (`--in-memory`, `--identify`), for profiling.
+        // One pass only (`--in-memory`, `--identify`, `--mss-muxer`), for profiling and A/B runs.
         let inMemory = arguments.contains("--in-memory")
         let pass = try await measureUpgrades(
             count: count ?? 3_000,
             dialerCount: number("--dialers") ?? 64,
             inFlight: number("--in-flight") ?? 64,
             identify: arguments.contains("--identify"),
-            network: inMemory ? InMemoryNetwork() : nil
+            network: inMemory ? InMemoryNetwork() : nil,
+            inlinedMuxer: !arguments.contains("--mss-muxer")
         )
         print(
             "upgrades\(inMemory ? " in memory" : ""): \(pass.upgraded) in \(format(pass.seconds, 3)) s: "
