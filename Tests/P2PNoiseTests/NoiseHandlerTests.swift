@@ -395,6 +395,26 @@ struct NoiseHandlerTests {
         #expect(try listener.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "ping")
     }
 
+    @Test("Message 3 waits for the end of the read that completed the handshake, with what the completion wrote")
+    func completionFlushesAtEndOfRead() throws {
+        let pair = try NoisePair()
+        // Behind the initiator's Noise: writes and flushes a greeting as soon as the handshake completes.
+        try pair.initiator.pipeline.syncOperations.addHandler(
+            GreetingHandler(),
+            position: .before(pair.initiatorRecorder)
+        )
+        try pair.responder.writeInbound(try NoisePair.drainOutbound(pair.initiator))  // message 1
+        let message2 = try NoisePair.drainOutbound(pair.responder)
+
+        pair.initiator.pipeline.fireChannelRead(message2)
+        #expect(pair.initiatorRecorder.completions.count == 1)
+        #expect(try pair.initiator.readOutbound(as: ByteBuffer.self) == nil, "flushed before the read ended")
+        pair.initiator.pipeline.fireChannelReadComplete()
+        try pair.responder.writeInbound(try NoisePair.drainOutbound(pair.initiator))
+        #expect(pair.responderRecorder.completions.count == 1)
+        #expect(String(buffer: pair.responderRecorder.received) == "hello")
+    }
+
     @Test("Replies written and flushed during a read burst leave together at its end, and before a close")
     func flushesOncePerReadBurst() throws {
         let pair = try NoisePair()
@@ -435,5 +455,18 @@ final class AnsweringHandler: ChannelInboundHandler {
             context.close(promise: nil)
         }
         context.fireChannelRead(data)
+    }
+}
+
+/// Writes and flushes "hello" when the Noise handshake completes.
+final class GreetingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is NoiseHandshakeCompleted {
+            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: "hello")), promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
