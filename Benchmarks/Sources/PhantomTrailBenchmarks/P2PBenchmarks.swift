@@ -195,8 +195,9 @@ func benchmarkUpgrades(
         network: InMemoryNetwork()
     )
     print(
-        "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise with the muxer inlined+Yamux, \(dialerCount) dialer hosts -> 1 "
-            + "listener, \(inFlight) in flight, one process, no identify) in \(format(bare.seconds, 3)) s: "
+        "upgrades: \(bare.upgraded) loopback connections (TCP+mss+Noise with the muxer inlined+Yamux, "
+            + "\(dialerCount) dialer hosts -> 1 listener, \(inFlight) in flight, one process, no identify) in "
+            + "\(format(bare.seconds, 3)) s: "
             + "\(format(bare.rate, 0)) upgrades/s (target ≥ 2,000); \(bare.failures) failed; CPU "
             + "\(format(bare.cpuMicros, 0)) µs per upgrade (both sides), \(format(bare.cpusBusy, 2)) CPUs busy; public-key "
             + "floor \(format(bare.floor, 0)) µs per handshake pair meanwhile, an upgrade costs \(format(bare.ratio, 2))× "
