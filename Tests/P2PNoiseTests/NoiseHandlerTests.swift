@@ -214,6 +214,109 @@ struct NoiseHandlerTests {
         #expect(try pair.responder.finish().isClean)
     }
 
+    /// The lengths in the 2-byte prefixes of the frames in `wire`.
+    static func frameLengths(_ wire: ByteBuffer) -> [Int] {
+        var frames = wire
+        var lengths: [Int] = []
+        while let length = frames.readInteger(endianness: .big, as: UInt16.self) {
+            lengths.append(Int(length))
+            frames.moveReaderIndex(forwardBy: Int(length))
+        }
+        return lengths
+    }
+
+    @Test("Small writes flushed together leave as one frame, and every write's promise succeeds with it")
+    func smallWritesShareAFrame() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        let writes = (0..<10).map { pair.initiator.write(ByteBuffer(string: "message \($0);")) }
+        let empty = pair.initiator.write(ByteBuffer())
+        pair.initiator.flush()
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+        let text = (0..<10).map { "message \($0);" }.joined()
+        #expect(Self.frameLengths(wire) == [text.utf8.count + 16])
+        for write in writes + [empty] {
+            try write.wait()
+        }
+        try pair.responder.writeInbound(wire)
+        #expect(String(buffer: pair.responderRecorder.received) == text)
+    }
+
+    @Test("A header and its payload share a frame, sealed once full without a flush; a larger write is cut")
+    func writesPackIntoFullFrames() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        // Sees what the Noise handler passes on, flushed or not.
+        let tap = OutboundTap()
+        try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        let header = Self.pattern(12, seed: 1)
+        let payload = Self.pattern(65_507, seed: 2)
+        let headerWritten = pair.initiator.write(header)
+        #expect(tap.writes.isEmpty, "a partial frame waits for the flush")
+        let payloadWritten = pair.initiator.write(payload)
+        #expect(tap.writes == [65_537], "a full frame is sealed at once, before any flush")
+        let spans = pair.initiator.write(Self.pattern(70_000, seed: 3))
+        #expect(tap.writes == [65_537, 65_537])
+        let last = pair.initiator.write(Self.pattern(100, seed: 4))
+        pair.initiator.flush()
+        #expect(tap.writes == [65_537, 65_537, 70_000 - 65_519 + 100 + 18])
+        let wire = try NoisePair.drainOutbound(pair.initiator)
+        #expect(Self.frameLengths(wire) == [65_535, 65_535, 70_000 - 65_519 + 100 + 16])
+        for write in [headerWritten, payloadWritten, spans, last] {
+            try write.wait()
+        }
+        try pair.responder.writeInbound(wire)
+        var expected = header
+        for part in [payload, Self.pattern(70_000, seed: 3), Self.pattern(100, seed: 4)] {
+            expected.writeImmutableBuffer(part)
+        }
+        #expect(pair.responderRecorder.received == expected)
+    }
+
+    @Test("A header whose payload does not fit the frame moves to the next frame with it; larger writes are not cut")
+    func headersStayWithTheirPayload() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        let tap = OutboundTap()
+        try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        // A short Yamux frame (the end of a write), then a full one: header, payload, header, payload.
+        let writes = [Self.pattern(12, seed: 1), Self.pattern(464, seed: 2), Self.pattern(12, seed: 3)]
+        for write in writes {
+            pair.initiator.write(write, promise: nil)
+        }
+        #expect(tap.writes.isEmpty)
+        let payload = Self.pattern(65_507, seed: 4)
+        pair.initiator.write(payload, promise: nil)
+        #expect(tap.writes == [12 + 464 + 18, 12 + 65_507 + 18], "the second header went with its payload")
+        // A write that does not fit starts the next frame whole instead of filling this one.
+        pair.initiator.write(Self.pattern(40_000, seed: 5), promise: nil)
+        pair.initiator.write(Self.pattern(40_000, seed: 6), promise: nil)
+        pair.initiator.flush()
+        #expect(tap.writes.suffix(2) == [40_018, 40_018])
+        try pair.responder.writeInbound(try NoisePair.drainOutbound(pair.initiator))
+        var expected = ByteBuffer()
+        for part in writes + [payload, Self.pattern(40_000, seed: 5), Self.pattern(40_000, seed: 6)] {
+            expected.writeImmutableBuffer(part)
+        }
+        #expect(pair.responderRecorder.received == expected)
+    }
+
+    @Test("A write that spans frames completes with the last of them; a failed socket write fails every write in it")
+    func promisesFollowTheirLastFrame() throws {
+        let pair = try NoisePair()
+        try pair.interact()
+        let tap = OutboundTap()
+        try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        let first = pair.initiator.write(Self.pattern(100_000))
+        let second = pair.initiator.write(Self.pattern(10))
+        tap.failNextWrite = true
+        pair.initiator.flush()
+        #expect(tap.writes == [65_537, 100_000 - 65_519 + 10 + 18])
+        // The first frame went out; the second, holding the end of both writes, failed.
+        #expect(throws: OutboundTap.Failure.self) { try first.wait() }
+        #expect(throws: OutboundTap.Failure.self) { try second.wait() }
+    }
+
     @Test("Many small frames in one read are delivered as one plaintext read")
     func coalescedReads() throws {
         let pair = try NoisePair()
@@ -468,5 +571,26 @@ final class GreetingHandler: ChannelInboundHandler {
             context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: "hello")), promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Records the size of every buffer written through it (at the head of the pipeline); can fail the next one.
+final class OutboundTap: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    struct Failure: Error {}
+
+    var writes: [Int] = []
+    var failNextWrite = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let buffer = Self.unwrapOutboundIn(data)
+        self.writes.append(buffer.readableBytes)
+        if self.failNextWrite {
+            self.failNextWrite = false
+            promise?.fail(Failure())
+            return
+        }
+        context.write(data, promise: promise)
     }
 }

@@ -99,6 +99,85 @@ struct SystemChaChaPolyTests {
         }
     }
 
+    @Test("Sealing a message fed in parts (empty, odd-sized, split mid-block) gives the bytes of sealing it whole")
+    func gatheredSealMatchesWhole() throws {
+        let context = try #require(SystemChaChaPoly(key: Self.key, sealing: true))
+        let plaintext = Self.bytes(65_519, seed: 4)
+        let nonce = Self.nonce(77)
+        let whole = try #require(Self.seal(context, plaintext, nonce: nonce, ad: []))
+        for cuts in [[12], [0, 12, 12], [1, 2, 3, 60, 64, 4096], [65_518], [32_768, 32_769]] {
+            var parts: [ByteBuffer] = []
+            var start = 0
+            for cut in cuts {
+                parts.append(ByteBuffer(bytes: plaintext[start..<cut]))
+                start = cut
+            }
+            parts.append(ByteBuffer(bytes: plaintext[start...]))
+            var output = [UInt8](repeating: 0, count: plaintext.count + CipherState.tagLength)
+            let sealed = nonce.withUnsafeBytes { nonce in
+                output.withUnsafeMutableBytes { output in
+                    context.seal(
+                        nonce: nonce,
+                        authenticating: UnsafeRawBufferPointer(start: nil, count: 0),
+                        gathering: parts,
+                        plaintextLength: plaintext.count,
+                        into: output
+                    )
+                }
+            }
+            #expect(sealed, "cuts \(cuts)")
+            #expect(output == whole, "cuts \(cuts)")
+            // A wrong total is refused, not sealed short.
+            var short = [UInt8](repeating: 0, count: plaintext.count - 1 + CipherState.tagLength)
+            let refused = nonce.withUnsafeBytes { nonce in
+                short.withUnsafeMutableBytes { output in
+                    context.seal(
+                        nonce: nonce,
+                        authenticating: UnsafeRawBufferPointer(start: nil, count: 0),
+                        gathering: parts,
+                        plaintextLength: plaintext.count - 1,
+                        into: output
+                    )
+                }
+            }
+            #expect(!refused, "cuts \(cuts)")
+        }
+    }
+
+    @Test("A frame gathered from parts equals the frame of the joined bytes, on OpenSSL and on BoringSSL")
+    func gatheredFramesMatchJoined() throws {
+        let key = SymmetricKey(data: Self.bytes(32, seed: 3))
+        for systemCipher in [true, false] {
+            var gathering = NoiseTransportState(
+                send: CipherState(key: key),
+                receive: CipherState(key: key),
+                systemCipher: systemCipher
+            )
+            var joining = NoiseTransportState(
+                send: CipherState(key: key),
+                receive: CipherState(key: key),
+                systemCipher: systemCipher
+            )
+            // Below and above the 4 KiB where sealing moves to OpenSSL, a Yamux header and its payload, many pieces.
+            let cases = [[12, 100], [12, 65_507], [1, 0, 2, 4093], [3_000, 3_000], [12, 12, 12]]
+            for (index, sizes) in cases.enumerated() {
+                let parts = sizes.enumerated().map { ByteBuffer(bytes: Self.bytes($1, seed: UInt8(index * 8 + $0))) }
+                let total = sizes.reduce(0, +)
+                var joined = ByteBuffer()
+                for part in parts {
+                    joined.writeImmutableBuffer(part)
+                }
+                var fromParts = ByteBuffer()
+                var fromJoined = ByteBuffer()
+                try gathering.encryptFrame(gathering: parts, plaintextLength: total, appendingTo: &fromParts)
+                try joining.encrypt(joined, appendingTo: &fromJoined)
+                #expect(fromParts == fromJoined, "sizes \(sizes), system \(systemCipher)")
+                #expect(parts.map(\.readableBytes) == sizes, "the parts are left as they were")
+            }
+            #expect(gathering.sendNonce == 5)
+        }
+    }
+
     @Test("Transport states on OpenSSL and on BoringSSL write the same frames and read each other's")
     func transportInteroperates() throws {
         let first = SymmetricKey(data: Self.bytes(32, seed: 1))

@@ -68,6 +68,50 @@ struct YamuxHandlerTests {
         #expect(try pair.finishCleanly())
     }
 
+    @Test("a Data frame of 4 KiB or more leaves as its header then the payload itself; a smaller one as one buffer")
+    func largePayloadsAreNotCopied() throws {
+        let recorders = Recorders()
+        var server = YamuxConfiguration()
+        Self.recordInbound(recorders, into: &server)
+        let pair = try BackToBackYamux(serverConfiguration: server)
+        let future = pair.clientSession.openStream { $0.eventLoop.makeSucceededVoidFuture() }
+        try pair.interact()
+        let stream = try future.wait()
+        let small = ByteBuffer(repeating: 7, count: YamuxHandler.separatePayloadLength - 1)
+        let large = ByteBuffer(repeating: 9, count: YamuxHandler.separatePayloadLength)
+        for payload in [small, large] {
+            stream.writeAndFlush(payload, promise: nil)
+            var buffers: [ByteBuffer] = []
+            while let buffer = try pair.client.readOutbound(as: ByteBuffer.self) {
+                buffers.append(buffer)
+            }
+            var frame = try #require(buffers.first)
+            let header = frame.readSlice(length: YamuxFrameHeader.size)
+            #expect(header != nil)
+            #expect(header?.getInteger(at: 8, as: UInt32.self) == UInt32(payload.readableBytes))
+            if payload.readableBytes < YamuxHandler.separatePayloadLength {
+                #expect(buffers.count == 1)
+                #expect(frame == payload)
+            } else {
+                #expect(buffers.count == 2)
+                #expect(frame.readableBytes == 0)
+                #expect(buffers.last == payload)
+                // The same storage: written on, not copied.
+                let same = buffers.last!.withUnsafeReadableBytes { sent in
+                    payload.withUnsafeReadableBytes { $0.baseAddress == sent.baseAddress }
+                }
+                #expect(same)
+            }
+            for buffer in buffers {
+                try pair.server.writeInbound(buffer)
+            }
+        }
+        try pair.interact()
+        var expected = small
+        expected.writeImmutableBuffer(large)
+        #expect(recorders.all.first?.received == expected)
+    }
+
     @Test("50 concurrent streams carry 1 MiB each way, byte for byte, and the windows grow")
     func manyStreamsWithWindowGrowth() throws {
         let recorders = Recorders()

@@ -10,7 +10,13 @@ public import P2PCore
 ///
 /// Place it right after the multistream-select round that chose `/noise`. Inbound it takes raw
 /// bytes and emits plaintext `ByteBuffer`s; outbound it takes plaintext `ByteBuffer`s and emits
-/// encrypted frames of at most 65535 bytes (larger writes are split).
+/// encrypted frames of at most 65535 bytes.
+///
+/// The secured channel is a byte stream (frame boundaries carry no meaning), so writes are packed into
+/// frames: writes until a flush share a frame (one seal and one tag for all of them), a write that does
+/// not fit starts the next frame, and only a write larger than a frame is cut. A frame is sealed
+/// straight from the written buffers, so a header and its payload written separately are never joined
+/// by copying. A write's promise completes with the frame that carries its last byte.
 ///
 /// The handler drives a ``NoiseHandshakeStateMachine`` and then a ``NoiseTransportState``; it only
 /// carries out their actions. Writes made before the handshake completes are held back and sent,
@@ -38,7 +44,14 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Cuts frames out of the reads; taken out while a read is processed, so re-entrant calls see it empty.
     private var frameAssembler = NoiseFrameAssembler()
     private var handshakePromise: EventLoopPromise<NoiseHandshakeResult>?
+    /// Writes held back until the handshake completes.
     private var pendingWrites: CircularBuffer<(ByteBuffer, EventLoopPromise<Void>?)> = []
+    /// The writes of the frame being filled (transport phase); they never exceed one frame's plaintext.
+    private var frameWrites: CircularBuffer<(ByteBuffer, EventLoopPromise<Void>?)> = []
+    /// The readable bytes in `frameWrites`.
+    private var frameBytes = 0
+    /// The pieces of the frame being sealed (kept for their capacity).
+    private var frameParts: [ByteBuffer] = []
     private var inboundPlaintext: ByteBuffer?
     /// The size of the read being processed: the plaintext of all its frames goes into one buffer of about this size.
     private var inboundReadSize = 0
@@ -186,6 +199,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func flushIfDeferred(context: ChannelHandlerContext) {
         if self.flushDeferred {
             self.flushDeferred = false
+            self.sealFrame(context: context)
             context.flush()
         }
     }
@@ -254,31 +268,31 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Outbound
 
-    /// Encrypts `data` into frames, or holds it back until the handshake completes.
+    /// Adds `data` to the frame being filled, or holds it back until the handshake completes.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let plaintext = Self.unwrapOutboundIn(data)
         switch self.state {
         case .handshaking:
             self.pendingWrites.append((plaintext, promise))
-        case .transport where !self.pendingWrites.isEmpty:
-            // Still sending the writes held back during the handshake (this write re-entered): queue behind them.
-            self.pendingWrites.append((plaintext, promise))
         case .transport:
-            self.encryptAndWrite(plaintext, promise: promise, context: context)
+            self.queue(plaintext, promise: promise, context: context)
         case .failed:
             promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
         }
     }
 
-    /// Flushes encrypted frames; during the handshake there is nothing to flush yet (completion flushes), and during
-    /// a read burst the flush waits for its end.
+    /// Seals the frame being filled and flushes; during the handshake there is nothing to flush yet (completion
+    /// flushes), and during a read burst the flush waits for its end.
     public func flush(context: ChannelHandlerContext) {
         switch self.state {
         case .handshaking:
             break
         case .transport where self.isInReadBurst:
             self.flushDeferred = true
-        case .transport, .failed:
+        case .transport:
+            self.sealFrame(context: context)
+            context.flush()
+        case .failed:
             context.flush()
         }
     }
@@ -289,27 +303,103 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(mode: mode, promise: promise)
     }
 
-    private func encryptAndWrite(
-        _ plaintext: ByteBuffer,
-        promise: EventLoopPromise<Void>?,
-        context: ChannelHandlerContext
-    ) {
-        guard case .transport(var transport) = self.state else {
+    /// Writes of at most this many bytes (a Yamux header, a window update) move to the next frame with the write that
+    /// follows them when that one does not fit the frame being filled: a header stays with its payload, so each Yamux
+    /// frame of ours starts a Noise frame and the peer never has to join a Yamux frame from two.
+    static let carriedWriteLength = 64
+
+    /// Adds a write to the frame being filled. A write that does not fit starts the next frame (with the small writes
+    /// right before it, see ``carriedWriteLength``); one larger than a frame is cut into full frames. Full frames are
+    /// sealed at once; the rest waits for a flush.
+    private func queue(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        guard case .transport(let transport) = self.state else {
             promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
             return
         }
-        var output = context.channel.allocator.buffer(
-            capacity: transport.encryptedLength(ofPlaintextLength: plaintext.readableBytes)
-        )
-        do {
-            try transport.encrypt(plaintext, appendingTo: &output)
-        } catch {
-            promise?.fail(error)
-            self.fail(error, context: context)
-            return
+        let chunk = transport.outboundChunkLength
+        var plaintext = plaintext
+        let length = plaintext.readableBytes
+        if self.frameBytes + length > chunk {
+            var carried = 0
+            var carriedBytes = 0
+            if length <= chunk {
+                for (buffer, _) in self.frameWrites.reversed() {
+                    let size = buffer.readableBytes
+                    guard size <= Self.carriedWriteLength, carriedBytes + size + length <= chunk else { break }
+                    carried += 1
+                    carriedBytes += size
+                }
+            }
+            guard self.sealFrame(keepingLast: carried, context: context) else {
+                promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
+                return
+            }
+            while plaintext.readableBytes > chunk {
+                self.frameWrites.append((plaintext.readSlice(length: chunk)!, nil))
+                self.frameBytes += chunk
+                guard self.sealFrame(context: context) else {
+                    promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
+                    return
+                }
+            }
         }
-        self.state = .transport(transport)
+        self.frameWrites.append((plaintext, promise))
+        self.frameBytes += plaintext.readableBytes
+        if self.frameBytes == chunk {
+            self.sealFrame(context: context)
+        }
+    }
+
+    /// Seals the writes of the frame being filled, except the last `kept`, into one frame and passes it on; its
+    /// promise completes the promises of the writes sealed. Returns false when the channel failed instead.
+    @discardableResult
+    private func sealFrame(keepingLast kept: Int = 0, context: ChannelHandlerContext) -> Bool {
+        guard case .transport(var transport) = self.state else {
+            return false
+        }
+        let count = self.frameWrites.count - kept
+        guard count > 0 else {
+            return true
+        }
+        var promise: EventLoopPromise<Void>?
+        var length = 0
+        for _ in 0..<count {
+            let (buffer, writePromise) = self.frameWrites.removeFirst()
+            if buffer.readableBytes > 0 {
+                self.frameParts.append(buffer)
+                length += buffer.readableBytes
+            }
+            promise = Self.chain(promise, writePromise)
+        }
+        self.frameBytes -= length
+        var output = context.channel.allocator.buffer(capacity: transport.encryptedLength(ofPlaintextLength: length))
+        if length > 0 {
+            do {
+                try transport.encryptFrame(gathering: self.frameParts, plaintextLength: length, appendingTo: &output)
+            } catch {
+                self.frameParts.removeAll(keepingCapacity: true)
+                promise?.fail(error)
+                self.fail(error, context: context)
+                return false
+            }
+            self.state = .transport(transport)
+        }
+        self.frameParts.removeAll(keepingCapacity: true)
+        // Only empty writes: an empty buffer still completes their promises in order.
         context.write(Self.wrapOutboundOut(output), promise: promise)
+        return true
+    }
+
+    /// One promise for several writes: `next` completes when `current` does (writes complete in order).
+    private static func chain(
+        _ current: EventLoopPromise<Void>?,
+        _ next: EventLoopPromise<Void>?
+    ) -> EventLoopPromise<Void>? {
+        guard let current else { return next }
+        if let next {
+            current.futureResult.cascade(to: next)
+        }
+        return current
     }
 
     private func writeHandshakeMessage(_ message: ByteBuffer, context: ChannelHandlerContext) throws {
@@ -353,7 +443,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         // Writes made during the handshake go first, in order, before anything the event triggers.
         while let (plaintext, promise) = self.pendingWrites.popFirst() {
-            self.encryptAndWrite(plaintext, promise: promise, context: context)
+            self.queue(plaintext, promise: promise, context: context)
         }
         // Within a read (the usual case), the last handshake message waits for the end of the burst, so that what the
         // completion causes (a muxer proposal, the muxer's first frames) leaves in the same socket write.
@@ -377,6 +467,10 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func failPending(_ error: any Error) {
+        self.frameBytes = 0
+        while let (_, promise) = self.frameWrites.popFirst() {
+            promise?.fail(error)
+        }
         while let (_, promise) = self.pendingWrites.popFirst() {
             promise?.fail(error)
         }

@@ -107,16 +107,7 @@ package struct CipherState: Equatable {
         appendingTo output: inout ByteBuffer,
         with seal: InPlaceAEAD
     ) throws(NoiseError) -> Bool {
-        var nonce = try self.nonceBytes()
-        let length = plaintext.count + Self.tagLength
-        let sealed = withUnsafeBytes(of: &nonce) { nonce in
-            output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                seal(nonce, ad, plaintext, UnsafeMutableRawBufferPointer(rebasing: free[..<length])) ? length : 0
-            }
-        }
-        guard sealed == length else { return false }
-        self.nonce += 1
-        return true
+        try self.seal(plaintext.count, appendingTo: &output) { nonce, free in seal(nonce, ad, plaintext, free) }
     }
 
     /// Opens `ciphertext` (ciphertext ‖ tag) with `open` straight into `output` and advances the nonce.
@@ -183,6 +174,96 @@ package struct CipherState: Equatable {
             // ChaChaPoly.seal only fails on a wrong key size, which our own code controls.
             preconditionFailure("ChaChaPoly.seal failed with a 32-byte key: \(error)")
         }
+    }
+
+    /// Encrypts the readable bytes of `parts`, in order, as one message with empty associated data and appends the
+    /// ciphertext and tag to `output`: the same bytes as ``encrypt(authenticating:plaintext:appendingTo:)`` on the
+    /// parts joined. Large messages through the system's OpenSSL are encrypted part by part without joining them;
+    /// otherwise the parts are gathered into `output` and sealed there in place.
+    ///
+    /// - Parameter plaintextLength: The parts' total readable bytes.
+    mutating func encrypt(
+        gathering parts: [ByteBuffer],
+        plaintextLength: Int,
+        appendingTo output: inout ByteBuffer
+    ) throws(NoiseError) {
+        let noData = UnsafeRawBufferPointer(start: nil, count: 0)
+        if parts.count == 1 {
+            try parts[0].withUnsafeReadableBytes { (bytes) throws(NoiseError) in
+                try self.encrypt(authenticating: noData, plaintext: bytes, appendingTo: &output)
+            }
+            return
+        }
+        guard self.key != nil else {
+            for part in parts {
+                output.writeImmutableBuffer(part)
+            }
+            return
+        }
+        #if canImport(Glibc)
+        if let system = self.systemContext(forLength: plaintextLength, sealing: true) {
+            let sealed = try self.seal(plaintextLength, appendingTo: &output) { nonce, free in
+                system.seal(
+                    nonce: nonce,
+                    authenticating: noData,
+                    gathering: parts,
+                    plaintextLength: plaintextLength,
+                    into: free
+                )
+            }
+            if sealed {
+                return
+            }
+            // As in the single-buffer case: BoringSSL from now on.
+            self.systemDirection = nil
+            self.systemContext = nil
+        }
+        #endif
+        #if canImport(CCryptoBoringSSL)
+        if let context = self.context {
+            let sealed = try self.seal(plaintextLength, appendingTo: &output) { nonce, free in
+                var offset = 0
+                for part in parts {
+                    part.withUnsafeReadableBytes { bytes in
+                        UnsafeMutableRawBufferPointer(rebasing: free[offset...]).copyMemory(from: bytes)
+                        offset += bytes.count
+                    }
+                }
+                // BoringSSL seals in place when input and output start at the same address.
+                let plaintext = UnsafeRawBufferPointer(rebasing: free[..<plaintextLength])
+                return context.seal(nonce: nonce, authenticating: noData, plaintext: plaintext, into: free)
+            }
+            precondition(sealed, "ChaCha20-Poly1305 sealing failed with a 32-byte key")
+            return
+        }
+        #endif
+        var joined = ByteBuffer()
+        joined.reserveCapacity(plaintextLength)
+        for part in parts {
+            joined.writeImmutableBuffer(part)
+        }
+        try joined.withUnsafeReadableBytes { (bytes) throws(NoiseError) in
+            try self.encrypt(authenticating: noData, plaintext: bytes, appendingTo: &output)
+        }
+    }
+
+    /// Runs `seal` on the nonce's bytes and the next `plaintextLength + 16` writable bytes of `output`; when it
+    /// succeeds, those bytes become written and the nonce advances. Returns `seal`'s result.
+    private mutating func seal(
+        _ plaintextLength: Int,
+        appendingTo output: inout ByteBuffer,
+        with seal: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) -> Bool
+    ) throws(NoiseError) -> Bool {
+        var nonce = try self.nonceBytes()
+        let length = plaintextLength + Self.tagLength
+        let sealed = withUnsafeBytes(of: &nonce) { nonce in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                seal(nonce, UnsafeMutableRawBufferPointer(rebasing: free[..<length])) ? length : 0
+            }
+        }
+        guard sealed == length else { return false }
+        self.nonce += 1
+        return true
     }
 
     /// Decrypts `ciphertext` (ciphertext ‖ tag) with associated data `ad` and appends the plaintext

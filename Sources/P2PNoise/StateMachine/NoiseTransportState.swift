@@ -62,6 +62,23 @@ package struct NoiseTransportState: Equatable {
         }
     }
 
+    /// Encrypts the readable bytes of `parts`, in order, as one frame appended to `output`: the same frame as
+    /// ``encrypt(_:appendingTo:)`` on the parts joined, without joining them first.
+    ///
+    /// - Parameter plaintextLength: The parts' total readable bytes, from 1 to ``outboundChunkLength``.
+    package mutating func encryptFrame(
+        gathering parts: [ByteBuffer],
+        plaintextLength: Int,
+        appendingTo output: inout ByteBuffer
+    ) throws(NoiseError) {
+        precondition((1...self.outboundChunkLength).contains(plaintextLength), "bad Noise frame plaintext length")
+        output.reserveCapacity(
+            minimumWritableBytes: NoiseFrameDecoder.lengthPrefixSize + plaintextLength + CipherState.tagLength
+        )
+        output.writeInteger(UInt16(plaintextLength + CipherState.tagLength), endianness: .big)
+        try self.sendCipher.encrypt(gathering: parts, plaintextLength: plaintextLength, appendingTo: &output)
+    }
+
     /// Authenticates and decrypts one transport message (a frame without its length prefix),
     /// appending the plaintext to `output`.
     package mutating func decrypt(frame: ByteBuffer, appendingTo output: inout ByteBuffer) throws(NoiseError) {

@@ -15,6 +15,7 @@
 #if canImport(Glibc)
 import Crypto
 import Glibc
+import NIOCore
 
 /// A ChaCha20-Poly1305 key in an OpenSSL cipher context set up for one direction (sealing or opening).
 ///
@@ -104,6 +105,49 @@ final class SystemChaChaPoly {
         var last: Int32 = 0
         guard library.encryptFinal(self.context, out + plaintext.count, &last) == 1, last == 0 else { return false }
         return library.control(self.context, LibCrypto.getTag, Int32(tagLength), out + plaintext.count) == 1
+    }
+
+    /// Encrypts the readable bytes of `parts`, in order, as one message into `output` (ciphertext ‖ tag), feeding the
+    /// cipher part by part instead of joining them first; `output` must hold `plaintextLength + 16` bytes, and
+    /// `plaintextLength` must be the parts' total. Returns whether OpenSSL succeeded.
+    func seal(
+        nonce: UnsafeRawBufferPointer,
+        authenticating ad: UnsafeRawBufferPointer,
+        gathering parts: [ByteBuffer],
+        plaintextLength: Int,
+        into output: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        precondition(self.isSealing, "an opening OpenSSL context used to seal")
+        let tagLength = CipherState.tagLength
+        guard nonce.count == 12, output.count == plaintextLength + tagLength, ad.count <= Int(Int32.max),
+            let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        else { return false }
+        let library = self.library
+        guard
+            self.start(nonce: nonce, authenticating: ad, initialize: library.encryptInit, update: library.encryptUpdate)
+        else { return false }
+        var offset = 0
+        for part in parts {
+            let fed = part.withUnsafeReadableBytes { bytes -> Bool in
+                guard bytes.count > 0 else { return true }
+                guard offset + bytes.count <= plaintextLength else { return false }
+                var written: Int32 = 0
+                let status = library.encryptUpdate(
+                    self.context,
+                    out + offset,
+                    &written,
+                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    Int32(bytes.count)
+                )
+                offset += Int(written)
+                return status == 1 && Int(written) == bytes.count
+            }
+            guard fed else { return false }
+        }
+        guard offset == plaintextLength else { return false }
+        var last: Int32 = 0
+        guard library.encryptFinal(self.context, out + plaintextLength, &last) == 1, last == 0 else { return false }
+        return library.control(self.context, LibCrypto.getTag, Int32(tagLength), out + plaintextLength) == 1
     }
 
     /// Authenticates and decrypts `ciphertext` (ciphertext ‖ tag) into `output`, which must hold

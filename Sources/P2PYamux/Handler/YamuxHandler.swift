@@ -254,6 +254,10 @@ package final class YamuxHandler: ChannelDuplexHandler {
 
     // MARK: Frames
 
+    /// From this payload size on, a Data frame's header and payload are written as two buffers instead of being
+    /// copied into one (below it, one write costs less than the copy).
+    static let separatePayloadLength = 4096
+
     private func writeFrame(
         _ header: YamuxFrameHeader,
         payload: ByteBuffer? = nil,
@@ -263,8 +267,16 @@ package final class YamuxHandler: ChannelDuplexHandler {
             promise?.fail(YamuxError.sessionClosed("the Yamux handler is not in a pipeline"))
             return
         }
-        let bytes = YamuxFrameEncoder.encode(header, payload: payload, allocator: context.channel.allocator)
-        context.write(Self.wrapOutboundOut(bytes), promise: promise)
+        if let payload, payload.readableBytes >= Self.separatePayloadLength {
+            // A large payload goes on as it is, behind its header: Noise seals the two together without joining them.
+            var bytes = context.channel.allocator.buffer(capacity: YamuxFrameHeader.size)
+            header.write(to: &bytes)
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
+            context.write(Self.wrapOutboundOut(payload), promise: promise)
+        } else {
+            let bytes = YamuxFrameEncoder.encode(header, payload: payload, allocator: context.channel.allocator)
+            context.write(Self.wrapOutboundOut(bytes), promise: promise)
+        }
         self.needsFlush = true
     }
 
