@@ -426,6 +426,18 @@ func benchmarkCipher(lengths: [Int] = [16_384, 32_768, 65_519], bytesPerSize: In
             fields["\(name)Seal\(length)BytesPerSecond"] = seal
             fields["\(name)Open\(length)BytesPerSecond"] = open
         }
+        // A full frame sealed from a Yamux header and its payload, as connections send bulk data.
+        let length = lengths.max() ?? 65_519
+        let gathered = try NoiseCipherBenchmark.run(
+            plaintextLength: length,
+            frames: max(1, bytesPerSize / length),
+            systemOpenSSL: system,
+            gatheredAt: 12,
+            clock: clock
+        )
+        let gatheredSeal = Double(gathered.frames * gathered.plaintextLength) / seconds(gathered.sealing)
+        parts.append("\(name) 12+\(length - 12) B gathered: seal \(format(gatheredSeal / 1e9, 2)) GB/s")
+        fields["\(name)SealGathered\(length)BytesPerSecond"] = gatheredSeal
     }
     print(
         "cipher: ChaCha20-Poly1305 Noise frames in memory, one thread, per CPU second (connections use "
@@ -544,6 +556,9 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
         )
     case "cipher": try benchmarkCipher()
     case "nio-baseline": try await benchmarkNIOBaseline(count: count ?? 6_000, rounds: number("--rounds") ?? 4)
+    case "throughput-pass":
+        // The transfer alone (no cipher figures first), for profiling and A/B runs.
+        try await benchmarkThroughput(downloadBytes: bytes ?? 1 << 30, uploadBytes: bytes ?? 1 << 30, peer: peer)
     case "throughput":
         try benchmarkCipher()
         try await benchmarkThroughput(downloadBytes: bytes ?? 1 << 30, uploadBytes: bytes ?? 1 << 30, peer: peer)

@@ -29,13 +29,15 @@ public enum NoiseCipherBenchmark {
     }
 
     /// Seals `frames` frames of `plaintextLength` bytes (at most 65519) and opens each one right after, timing the
-    /// two sides apart with `clock`; `systemOpenSSL: false` measures BoringSSL even where OpenSSL is available.
+    /// two sides apart with `clock`; `systemOpenSSL: false` measures BoringSSL even where OpenSSL is available. With
+    /// `gatheredAt`, each frame is sealed from two buffers cut there (as a Yamux header and its payload are).
     ///
     /// - Throws: ``NoiseError`` if a frame does not open (which would be a bug).
     public static func run<C: Clock<Duration>>(
         plaintextLength: Int,
         frames: Int,
         systemOpenSSL: Bool = true,
+        gatheredAt cut: Int? = nil,
         clock: C
     ) throws -> Timing {
         let length = max(1, min(plaintextLength, NoiseTransportState.maximumPlaintextLength))
@@ -53,6 +55,10 @@ public enum NoiseCipherBenchmark {
         )
         let allocator = ByteBufferAllocator()
         let plaintext = allocator.buffer(repeating: 0x5A, count: length)
+        let parts = cut.map { cut in
+            let cut = min(max(cut, 0), length)
+            return [plaintext.getSlice(at: 0, length: cut)!, plaintext.getSlice(at: cut, length: length - cut)!]
+        }
         var sealed = allocator.buffer(capacity: sender.encryptedLength(ofPlaintextLength: length))
         var opened = allocator.buffer(capacity: length)
         var sealing = Duration.zero
@@ -61,7 +67,11 @@ public enum NoiseCipherBenchmark {
             sealed.clear()
             opened.clear()
             let start = clock.now
-            try sender.encrypt(plaintext, appendingTo: &sealed)
+            if let parts {
+                try sender.encryptFrame(gathering: parts, plaintextLength: length, appendingTo: &sealed)
+            } else {
+                try sender.encrypt(plaintext, appendingTo: &sealed)
+            }
             let middle = clock.now
             let frame = sealed.getSlice(
                 at: sealed.readerIndex + NoiseFrameDecoder.lengthPrefixSize,
