@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import P2PCore
 import P2PHost
 import P2PNoise
@@ -48,7 +50,8 @@ func residentBytes() -> Int {
 func makeListener(
     identifyOnConnect: Bool = true,
     network: InMemoryNetwork? = nil,
-    inlinedMuxer: Bool = true
+    inlinedMuxer: Bool = true,
+    eventLoopGroup: (any EventLoopGroup)? = nil
 ) async throws -> LibP2PHost {
     var configuration = HostConfiguration(listenAddresses: [try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")])
     configuration.identifyOnConnect = identifyOnConnect
@@ -58,6 +61,7 @@ func makeListener(
     let host = try LibP2PHost(
         identity: PrivateKey(),
         configuration: configuration,
+        eventLoopGroup: eventLoopGroup,
         transports: network.map { [$0.makeTransport()] }
     )
     try await host.start()
@@ -69,7 +73,8 @@ func makeDialers(
     _ count: Int,
     identifyOnConnect: Bool = true,
     network: InMemoryNetwork? = nil,
-    inlinedMuxer: Bool = true
+    inlinedMuxer: Bool = true,
+    eventLoopGroup: (any EventLoopGroup)? = nil
 ) async throws -> [LibP2PHost] {
     var hosts: [LibP2PHost] = []
     hosts.reserveCapacity(count)
@@ -82,6 +87,7 @@ func makeDialers(
         let host = try LibP2PHost(
             identity: PrivateKey(),
             configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
             transports: network.map { [$0.makeTransport()] }
         )
         try await host.start()
@@ -186,6 +192,15 @@ func benchmarkUpgrades(
         inFlight: inFlight,
         identify: true
     )
+    // The same upgrades with one listener per event loop and each dialer dialing the one on its own loop: both ends
+    // of a connection on one thread, as each end is alone on its machine when the peers are not co-located.
+    let sharded = try await measureUpgrades(
+        count: identifyCount,
+        dialerCount: dialerCount,
+        inFlight: inFlight,
+        identify: false,
+        sharded: true
+    )
     // The same upgrades over in-memory channels (no sockets, no kernel): the pipeline and the host alone.
     let inMemory = try await measureUpgrades(
         count: identifyCount,
@@ -213,6 +228,13 @@ func benchmarkUpgrades(
             + "(\(format(identified.rateAtReferenceFloor, 0))/s at the reference floor); load \(format(identified.load, 2))"
     )
     print(
+        "upgrades, both ends of each connection on one event loop (a listener per loop): \(sharded.upgraded) in "
+            + "\(format(sharded.seconds, 3)) s: \(format(sharded.rate, 0)) upgrades/s; \(sharded.failures) failed; CPU "
+            + "\(format(sharded.cpuMicros, 0)) µs per upgrade, \(format(sharded.ratio, 2))× the floor "
+            + "(\(format(sharded.rateAtReferenceFloor, 0))/s at the reference floor); fastest batch "
+            + "\(format(sharded.bestBatchRate, 0))/s at a floor of \(format(sharded.bestBatchFloor, 0)) µs"
+    )
+    print(
         "upgrades in memory (the same hosts on InMemoryTransport, no sockets): \(inMemory.upgraded) in "
             + "\(format(inMemory.seconds, 3)) s: \(format(inMemory.rate, 0)) upgrades/s; \(inMemory.failures) failed; CPU "
             + "\(format(inMemory.cpuMicros, 0)) µs per upgrade, \(format(inMemory.ratio, 2))× the floor; so sockets, the "
@@ -231,6 +253,10 @@ func benchmarkUpgrades(
             cpu: "cpuMicrosecondsPerConnection",
             ratio: "cpuPerConnectionOverFloor"
         )
+    )
+    printJSON(
+        "upgradesOneLoopPerConnection",
+        sharded.figures(rate: "upgradesPerSecond", cpu: "cpuMicrosecondsPerUpgrade", ratio: "cpuPerUpgradeOverFloor")
     )
     printJSON(
         "upgradesInMemory",
@@ -292,18 +318,51 @@ func measureUpgrades(
     inFlight: Int,
     identify: Bool,
     network: InMemoryNetwork? = nil,
-    inlinedMuxer: Bool = true
+    inlinedMuxer: Bool = true,
+    sharded: Bool = false
 ) async throws -> UpgradePass {
-    let listener = try await makeListener(identifyOnConnect: identify, network: network, inlinedMuxer: inlinedMuxer)
-    // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
-    let address = listener.listenAddresses[0].removingPeerID()
-    let dialers = try await makeDialers(
-        dialerCount,
-        identifyOnConnect: identify,
-        network: network,
-        inlinedMuxer: inlinedMuxer
-    )
-    _ = try await dialRepeatedly(dialers, to: address, count: 200, inFlight: inFlight)
+    // One listener and its dialers on the shared event loops; or, `sharded`, one listener and its share of the dialers
+    // on each event loop, so that both ends of a connection run on one thread.
+    let loops: [(any EventLoopGroup)?] =
+        sharded ? Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).map { $0 } : [nil]
+    var built: [(listener: LibP2PHost, address: Multiaddr, dialers: [LibP2PHost])] = []
+    for loop in loops {
+        let listener = try await makeListener(
+            identifyOnConnect: identify,
+            network: network,
+            inlinedMuxer: inlinedMuxer,
+            eventLoopGroup: loop
+        )
+        // Without /p2p/<id>, a dial never reuses an open connection: each one is a full upgrade.
+        let address = listener.listenAddresses[0].removingPeerID()
+        let dialers = try await makeDialers(
+            max(1, dialerCount / loops.count),
+            identifyOnConnect: identify,
+            network: network,
+            inlinedMuxer: inlinedMuxer,
+            eventLoopGroup: loop
+        )
+        built.append((listener, address, dialers))
+    }
+    let shards = built
+    /// Dials `count` upgrades over the shards, `inFlight` at a time in all; returns the failures.
+    func dialRepeatedly(count: Int) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, shard) in shards.enumerated() {
+                let share = count / shards.count + (index < count % shards.count ? 1 : 0)
+                group.addTask {
+                    try await PhantomTrailBenchmarks.dialRepeatedly(
+                        shard.dialers,
+                        to: shard.address,
+                        count: share,
+                        inFlight: max(1, inFlight / shards.count)
+                    )
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+    _ = try await dialRepeatedly(count: 200)
     let clock = ContinuousClock()
     var pass = UpgradePass(load: loadAverage())
     var left = count
@@ -314,7 +373,7 @@ func measureUpgrades(
         var failures = 0
         let cpuStart = cpuSeconds()
         let elapsed = try await clock.measure {
-            failures = try await dialRepeatedly(dialers, to: address, count: batch, inFlight: inFlight)
+            failures = try await dialRepeatedly(count: batch)
         }
         let cpu = cpuSeconds() - cpuStart
         // The VM's speed drifts within seconds too: the floor on both sides of the batch stands for it.
@@ -332,8 +391,10 @@ func measureUpgrades(
         pass.floors.append(floor)
         pass.ratios.append(cpu / Double(max(batch - failures, 1)) * 1e6 / floor)
     }
-    await shutdownAll(dialers)
-    await listener.shutdown()
+    for shard in shards {
+        await shutdownAll(shard.dialers)
+        await shard.listener.shutdown()
+    }
     return pass
 }
 
@@ -531,7 +592,7 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
     switch name {
     case "handshakes": try benchmarkHandshakes()
     case "upgrades-pass":
-        // One pass only (`--in-memory`, `--identify`, `--mss-muxer`), for profiling and A/B runs.
+        // One pass only (`--in-memory`, `--identify`, `--mss-muxer`, `--sharded`), for profiling and A/B runs.
         let inMemory = arguments.contains("--in-memory")
         let pass = try await measureUpgrades(
             count: count ?? 3_000,
@@ -539,7 +600,8 @@ func runP2PBenchmark(_ name: String, arguments: [String]) async throws -> Bool {
             inFlight: number("--in-flight") ?? 64,
             identify: arguments.contains("--identify"),
             network: inMemory ? InMemoryNetwork() : nil,
-            inlinedMuxer: !arguments.contains("--mss-muxer")
+            inlinedMuxer: !arguments.contains("--mss-muxer"),
+            sharded: arguments.contains("--sharded")
         )
         print(
             "upgrades\(inMemory ? " in memory" : ""): \(pass.upgraded) in \(format(pass.seconds, 3)) s: "
