@@ -53,6 +53,19 @@ struct SystemChaChaPolyTests {
         return opened ? output : nil
     }
 
+    /// A transport state with fresh cipher states, on OpenSSL for bulk messages or on BoringSSL only.
+    private static func transport(
+        sending: SymmetricKey,
+        receiving: SymmetricKey,
+        systemCipher: Bool
+    ) -> NoiseTransportState {
+        NoiseTransportState(
+            send: CipherState(key: sending),
+            receive: CipherState(key: receiving),
+            systemCipher: systemCipher
+        )
+    }
+
     @Test("Sealing gives the same ciphertext and tag as swift-crypto's ChaChaPoly, with and without associated data")
     func sealMatchesSwiftCrypto() throws {
         let context = try #require(SystemChaChaPoly(key: Self.key, sealing: true))
@@ -148,16 +161,8 @@ struct SystemChaChaPolyTests {
     func gatheredFramesMatchJoined() throws {
         let key = SymmetricKey(data: Self.bytes(32, seed: 3))
         for systemCipher in [true, false] {
-            var gathering = NoiseTransportState(
-                send: CipherState(key: key),
-                receive: CipherState(key: key),
-                systemCipher: systemCipher
-            )
-            var joining = NoiseTransportState(
-                send: CipherState(key: key),
-                receive: CipherState(key: key),
-                systemCipher: systemCipher
-            )
+            var gathering = Self.transport(sending: key, receiving: key, systemCipher: systemCipher)
+            var joining = Self.transport(sending: key, receiving: key, systemCipher: systemCipher)
             // Below and above the 4 KiB where sealing moves to OpenSSL, a Yamux header and its payload, many pieces.
             let cases = [[12, 100], [12, 65_507], [1, 0, 2, 4093], [3_000, 3_000], [12, 12, 12]]
             for (index, sizes) in cases.enumerated() {
@@ -182,18 +187,10 @@ struct SystemChaChaPolyTests {
     func transportInteroperates() throws {
         let first = SymmetricKey(data: Self.bytes(32, seed: 1))
         let second = SymmetricKey(data: Self.bytes(32, seed: 2))
-        var system = NoiseTransportState(send: CipherState(key: first), receive: CipherState(key: second))
-        var bundled = NoiseTransportState(
-            send: CipherState(key: first),
-            receive: CipherState(key: second),
-            systemCipher: false
-        )
-        var peer = NoiseTransportState(
-            send: CipherState(key: second),
-            receive: CipherState(key: first),
-            systemCipher: false
-        )
-        var systemPeer = NoiseTransportState(send: CipherState(key: second), receive: CipherState(key: first))
+        var system = Self.transport(sending: first, receiving: second, systemCipher: true)
+        var bundled = Self.transport(sending: first, receiving: second, systemCipher: false)
+        var peer = Self.transport(sending: second, receiving: first, systemCipher: false)
+        var systemPeer = Self.transport(sending: second, receiving: first, systemCipher: true)
         for (index, length) in [1, 100, 65_519, 65_520, 200_000].enumerated() {
             let plaintext = ByteBuffer(bytes: Self.bytes(length, seed: UInt8(index)))
             var fromSystem = ByteBuffer()

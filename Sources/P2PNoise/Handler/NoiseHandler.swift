@@ -14,9 +14,10 @@ public import P2PCore
 ///
 /// The secured channel is a byte stream (frame boundaries carry no meaning), so writes are packed into
 /// frames: writes until a flush share a frame (one seal and one tag for all of them), a write that does
-/// not fit starts the next frame, and only a write larger than a frame is cut. A frame is sealed
-/// straight from the written buffers, so a header and its payload written separately are never joined
-/// by copying. A write's promise completes with the frame that carries its last byte.
+/// not fit starts the next frame, and only a write larger than a frame is cut. A bulk frame is sealed
+/// straight from the written buffers (through the system's OpenSSL), so a header and its payload
+/// written separately are not joined by copying. A write's promise completes with the frame that
+/// carries its last byte.
 ///
 /// The handler drives a ``NoiseHandshakeStateMachine`` and then a ``NoiseTransportState``; it only
 /// carries out their actions. Writes made before the handshake completes are held back and sent,

@@ -178,8 +178,8 @@ package struct CipherState: Equatable {
 
     /// Encrypts the readable bytes of `parts`, in order, as one message with empty associated data and appends the
     /// ciphertext and tag to `output`: the same bytes as ``encrypt(authenticating:plaintext:appendingTo:)`` on the
-    /// parts joined. Large messages through the system's OpenSSL are encrypted part by part without joining them;
-    /// otherwise the parts are gathered into `output` and sealed there in place.
+    /// parts joined. A message that goes through the system's OpenSSL is encrypted part by part without joining them;
+    /// otherwise the parts are joined in temporary memory first.
     ///
     /// - Parameter plaintextLength: The parts' total readable bytes.
     mutating func encrypt(
@@ -188,20 +188,10 @@ package struct CipherState: Equatable {
         appendingTo output: inout ByteBuffer
     ) throws(NoiseError) {
         let noData = UnsafeRawBufferPointer(start: nil, count: 0)
-        if parts.count == 1 {
-            try parts[0].withUnsafeReadableBytes { (bytes) throws(NoiseError) in
-                try self.encrypt(authenticating: noData, plaintext: bytes, appendingTo: &output)
-            }
-            return
-        }
-        guard self.key != nil else {
-            for part in parts {
-                output.writeImmutableBuffer(part)
-            }
-            return
-        }
         #if canImport(Glibc)
-        if let system = self.systemContext(forLength: plaintextLength, sealing: true) {
+        if parts.count > 1, self.key != nil,
+            let system = self.systemContext(forLength: plaintextLength, sealing: true)
+        {
             let sealed = try self.seal(plaintextLength, appendingTo: &output) { nonce, free in
                 system.seal(
                     nonce: nonce,
@@ -214,36 +204,27 @@ package struct CipherState: Equatable {
             if sealed {
                 return
             }
-            // As in the single-buffer case: BoringSSL from now on.
+            // As for a single buffer: BoringSSL from now on.
             self.systemDirection = nil
             self.systemContext = nil
         }
         #endif
-        #if canImport(CCryptoBoringSSL)
-        if let context = self.context {
-            let sealed = try self.seal(plaintextLength, appendingTo: &output) { nonce, free in
-                var offset = 0
-                for part in parts {
-                    part.withUnsafeReadableBytes { bytes in
-                        UnsafeMutableRawBufferPointer(rebasing: free[offset...]).copyMemory(from: bytes)
-                        offset += bytes.count
-                    }
-                }
-                // BoringSSL seals in place when input and output start at the same address.
-                let plaintext = UnsafeRawBufferPointer(rebasing: free[..<plaintextLength])
-                return context.seal(nonce: nonce, authenticating: noData, plaintext: plaintext, into: free)
+        if parts.count == 1 {
+            try parts[0].withUnsafeReadableBytes { (bytes) throws(NoiseError) in
+                try self.encrypt(authenticating: noData, plaintext: bytes, appendingTo: &output)
             }
-            precondition(sealed, "ChaCha20-Poly1305 sealing failed with a 32-byte key")
             return
         }
-        #endif
-        var joined = ByteBuffer()
-        joined.reserveCapacity(plaintextLength)
-        for part in parts {
-            joined.writeImmutableBuffer(part)
-        }
-        try joined.withUnsafeReadableBytes { (bytes) throws(NoiseError) in
-            try self.encrypt(authenticating: noData, plaintext: bytes, appendingTo: &output)
+        try withUnsafeTemporaryAllocation(byteCount: plaintextLength, alignment: 1) { (joined) throws(NoiseError) in
+            var offset = 0
+            for part in parts {
+                part.withUnsafeReadableBytes { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: joined[offset...]).copyMemory(from: bytes)
+                    offset += bytes.count
+                }
+            }
+            let plaintext = UnsafeRawBufferPointer(rebasing: joined[..<offset])
+            try self.encrypt(authenticating: noData, plaintext: plaintext, appendingTo: &output)
         }
     }
 
