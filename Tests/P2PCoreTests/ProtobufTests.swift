@@ -40,6 +40,28 @@ struct ProtobufTests {
         #expect(try inner.next()?.stringValue() == "inner")
     }
 
+    @Test("Reads the same fields from an array, a slice, a ByteBuffer and a collection without contiguous storage")
+    func readsAnyCollection() throws {
+        var writer = ProtobufWriter()
+        writer.writeVarint(field: 1, 300)
+        writer.writeString(field: 2, "libp2p")
+        let bytes = writer.bytes
+        var buffer = ByteBuffer(bytes: [0xFF])
+        buffer.writeBytes(bytes)
+        buffer.moveReaderIndex(forwardBy: 1)
+        let readers = [
+            try ProtobufReader(bytes),
+            try ProtobufReader(([0xFF] + bytes).dropFirst()),
+            try ProtobufReader(buffer: buffer),
+            try ProtobufReader(bytes.lazy.map { $0 }),
+        ]
+        for var reader in readers {
+            #expect(try reader.next()?.varintValue() == 300)
+            #expect(try reader.next()?.stringValue() == "libp2p")
+            #expect(try reader.next() == nil)
+        }
+    }
+
     @Test("Lets callers skip unknown fields of every wire type")
     func skipsUnknownFields() throws {
         // field 9 fixed32, field 10 fixed64, field 11 bytes, field 12 varint, then field 2 = "x".

@@ -34,7 +34,9 @@ public struct ProtobufReader: Sendable {
                 "protobuf message of \(bytes.count) bytes exceeds the limit of \(maxMessageSize)"
             )
         }
-        self.remaining = ArraySlice(bytes)
+        // Contiguous bytes (arrays, slices, ByteBuffer views) are copied in one go, not element by element through
+        // the generic collection.
+        self.remaining = bytes.withContiguousStorageIfAvailable { ArraySlice($0) } ?? ArraySlice(bytes)
     }
 
     /// Creates a reader over the readable bytes of `buffer` (the buffer is not consumed).
