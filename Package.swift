@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "P2PNoiseTests",
-            dependencies: ["P2PNoise", "P2PCore", nioCore, nioEmbedded, crypto],
+            dependencies: ["P2PNoise", "P2PCore", "TestSupport", nioCore, nioEmbedded, crypto],
             resources: [.copy("Vectors")],
             swiftSettings: upcomingFeatures
         ),

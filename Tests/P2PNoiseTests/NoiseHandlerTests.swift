@@ -2,6 +2,7 @@ import Crypto
 import NIOCore
 import NIOEmbedded
 import P2PCore
+import TestSupport
 import Testing
 
 @testable import P2PNoise
@@ -299,6 +300,70 @@ struct NoiseHandlerTests {
             expected.writeImmutableBuffer(part)
         }
         #expect(pair.responderRecorder.received == expected)
+    }
+
+    /// Bytes arrive in order, frames stay in bounds, a write that fits a frame is never cut, a small write goes with
+    /// the larger one after it, and promises succeed in order.
+    @Test("Random writes and flushes keep every packing rule")
+    func randomWritesAndFlushes() throws {
+        let chunk = NoiseTransportState.maximumPlaintextLength
+        let source = Self.pattern(160_000)
+        for seed in 0..<30 {
+            var random = SplitMix64(seed: UInt64(seed))
+            let pair = try NoisePair()
+            try pair.interact()
+            var sizes: [Int] = []
+            var flushedAfter: Set<Int> = []
+            var completed: [Int] = []
+            var expected = ByteBuffer()
+            let count = 50
+            for index in 0..<count {
+                let size: Int
+                switch random.next() % 6 {
+                case 0: size = 0
+                case 1: size = Int(random.next() % 64) + 1
+                case 2: size = Int(random.next() % 4_096) + 65
+                case 3: size = chunk - 12 * Int(random.next() % 4 + 1)
+                case 4: size = Int(random.next() % 150_000) + 4_096
+                default: size = 12
+                }
+                let bytes = source.getSlice(at: (seed + index * 7) % 997, length: size)!
+                expected.writeImmutableBuffer(bytes)
+                pair.initiator.write(bytes).assumeIsolated().whenSuccess { completed.append(index) }
+                sizes.append(size)
+                if random.next() % 5 == 0 || index == count - 1 {
+                    pair.initiator.flush()
+                    flushedAfter.insert(index)
+                }
+            }
+            let wire = try NoisePair.drainOutbound(pair.initiator)
+            let lengths = Self.frameLengths(wire)
+            #expect(lengths.allSatisfy { (17...65_535).contains($0) }, "seed \(seed)")
+            var boundaries: Set<Int> = []
+            var offset = 0
+            for length in lengths {
+                offset += length - 16
+                boundaries.insert(offset)
+            }
+            var starts: [Int] = [0]
+            for size in sizes {
+                starts.append(starts.last! + size)
+            }
+            for (index, size) in sizes.enumerated() where size > 0 && size <= chunk {
+                let (start, end) = (starts[index], starts[index + 1])
+                #expect(!boundaries.contains { $0 > start && $0 < end }, "seed \(seed): write \(index) was cut")
+            }
+            for index in 0..<(count - 1) where !flushedAfter.contains(index) {
+                let (size, next) = (sizes[index], sizes[index + 1])
+                // A small write (a Yamux header) right before a larger one (its payload) that it fits a frame with.
+                let small = 1...NoiseHandler.carriedWriteLength
+                guard small.contains(size), next > small.upperBound, size + next <= chunk else { continue }
+                #expect(!boundaries.contains(starts[index + 1]), "seed \(seed): write \(index) left without the next")
+            }
+            try pair.responder.writeInbound(wire)
+            #expect(pair.responderRecorder.received == expected, "seed \(seed)")
+            #expect(completed == Array(0..<count), "seed \(seed)")
+        }
     }
 
     @Test("A write that spans frames completes with the last of them; a failed socket write fails every write in it")

@@ -311,7 +311,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Adds a write to the frame being filled. A write that does not fit starts the next frame (with the small writes
     /// right before it, see ``carriedWriteLength``); one larger than a frame is cut into full frames. Full frames are
-    /// sealed at once; the rest waits for a flush.
+    /// sealed at once (one that ends with a small write when the next write comes); the rest waits for a flush.
     private func queue(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
         guard case .transport(let transport) = self.state else {
             promise?.fail(NoiseError.channelClosed("write after the Noise channel failed"))
@@ -346,7 +346,8 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.frameWrites.append((plaintext, promise))
         self.frameBytes += plaintext.readableBytes
-        if self.frameBytes == chunk {
+        // A full frame is sealed at once, unless it ends with a small write that may yet go with the next one.
+        if self.frameBytes == chunk, plaintext.readableBytes > Self.carriedWriteLength {
             self.sealFrame(context: context)
         }
     }
