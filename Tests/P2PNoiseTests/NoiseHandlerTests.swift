@@ -243,13 +243,19 @@ struct NoiseHandlerTests {
         #expect(String(buffer: pair.responderRecorder.received) == text)
     }
 
-    @Test("A header and its payload share a frame, sealed once full without a flush; a larger write is cut")
-    func writesPackIntoFullFrames() throws {
+    /// A pair after the handshake, with a tap at the head of the initiator's pipeline that sees what its Noise handler
+    /// passes on, flushed or not.
+    static func tappedPair() throws -> (NoisePair, OutboundTap) {
         let pair = try NoisePair()
         try pair.interact()
-        // Sees what the Noise handler passes on, flushed or not.
         let tap = OutboundTap()
         try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        return (pair, tap)
+    }
+
+    @Test("A header and its payload share a frame, sealed once full without a flush; a larger write is cut")
+    func writesPackIntoFullFrames() throws {
+        let (pair, tap) = try Self.tappedPair()
         let header = Self.pattern(12, seed: 1)
         let payload = Self.pattern(65_507, seed: 2)
         let headerWritten = pair.initiator.write(header)
@@ -276,10 +282,7 @@ struct NoiseHandlerTests {
 
     @Test("A header whose payload does not fit the frame moves to the next frame with it; larger writes are not cut")
     func headersStayWithTheirPayload() throws {
-        let pair = try NoisePair()
-        try pair.interact()
-        let tap = OutboundTap()
-        try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        let (pair, tap) = try Self.tappedPair()
         // A short Yamux frame (the end of a write), then a full one: header, payload, header, payload.
         let writes = [Self.pattern(12, seed: 1), Self.pattern(464, seed: 2), Self.pattern(12, seed: 3)]
         for write in writes {
@@ -368,10 +371,7 @@ struct NoiseHandlerTests {
 
     @Test("A write that spans frames completes with the last of them; a failed socket write fails every write in it")
     func promisesFollowTheirLastFrame() throws {
-        let pair = try NoisePair()
-        try pair.interact()
-        let tap = OutboundTap()
-        try pair.initiator.pipeline.syncOperations.addHandler(tap, position: .first)
+        let (pair, tap) = try Self.tappedPair()
         let first = pair.initiator.write(Self.pattern(100_000))
         let second = pair.initiator.write(Self.pattern(10))
         tap.failNextWrite = true
