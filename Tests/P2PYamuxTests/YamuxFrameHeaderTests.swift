@@ -108,7 +108,7 @@ struct YamuxFrameHeaderTests {
         }
 
         for chunking in ["single", "bytes", "random"] {
-            let channel = EmbeddedChannel(handler: ByteToMessageHandler(YamuxFrameDecoder()))
+            let channel = EmbeddedChannel(handler: YamuxFrameSplitter())
             var input = wire
             while input.readableBytes > 0 {
                 let size: Int
@@ -130,7 +130,7 @@ struct YamuxFrameHeaderTests {
 
     @Test("input that ends inside a frame is reported as truncated")
     func truncatedAtEOF() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(YamuxFrameDecoder()))
+        let channel = EmbeddedChannel(handler: YamuxFrameSplitter())
         var buffer = ByteBuffer()
         YamuxFrameHeader.data(streamID: 1, length: 10).write(to: &buffer)
         buffer.writeBytes([1, 2, 3])

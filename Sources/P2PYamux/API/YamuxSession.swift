@@ -130,8 +130,7 @@ extension ChannelPipeline.SynchronousOperations {
             logger: logger,
             inboundStreams: inbound?.continuation
         )
-        let decoder = YamuxFrameDecoder(maximumDataFrameLength: configuration.maximumInboundDataFrameLength)
-        try self.addHandler(ByteToMessageHandler(decoder))
+        try self.addHandler(YamuxFrameSplitter(maximumDataFrameLength: configuration.maximumInboundDataFrameLength))
         try self.addHandler(handler)
         return YamuxSession(
             handler: handler,

@@ -1,7 +1,7 @@
 package import Logging
 package import NIOCore
 
-/// Runs a Yamux session on a connection channel: it sits after a `ByteToMessageHandler(YamuxFrameDecoder)` and
+/// Runs a Yamux session on a connection channel: it sits after a ``YamuxFrameSplitter`` and
 /// drives ``YamuxSessionStateMachine`` and ``KeepaliveStateMachine``, creating one ``YamuxStreamChannel`` per
 /// stream.
 ///

@@ -1,13 +1,10 @@
 package import NIOCore
 
-/// Splits a byte stream into ``YamuxFrame``s.
+/// Splits a byte stream into ``YamuxFrame``s (``YamuxFrameSplitter`` runs it on a connection).
 ///
 /// Checks the version and type of every header and refuses Data frames longer than
 /// ``maximumDataFrameLength`` before buffering their payload. Payloads are slices of the input.
-package struct YamuxFrameDecoder: ByteToMessageDecoder {
-    /// Decoded frames.
-    package typealias InboundOut = YamuxFrame
-
+package struct YamuxFrameDecoder: Sendable {
     /// The longest Data payload accepted (rust-yamux refuses bodies over 1 MiB).
     package let maximumDataFrameLength: Int
 
@@ -35,30 +32,6 @@ package struct YamuxFrameDecoder: ByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: YamuxFrameHeader.size)
         let payload = buffer.readSlice(length: length)!
         return YamuxFrame(header: header, payload: payload)
-    }
-
-    /// See `ByteToMessageDecoder.decode(context:buffer:)`.
-    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try self.decodeFrame(from: &buffer) else {
-            return .needMoreData
-        }
-        context.fireChannelRead(Self.wrapInboundOut(frame))
-        return .continue
-    }
-
-    /// See `ByteToMessageDecoder.decodeLast(context:buffer:seenEOF:)`: a partial frame at EOF is an error.
-    package mutating func decodeLast(
-        context: ChannelHandlerContext,
-        buffer: inout ByteBuffer,
-        seenEOF: Bool
-    ) throws -> DecodingState {
-        while try self.decode(context: context, buffer: &buffer) == .continue {}
-        if seenEOF && buffer.readableBytes > 0 {
-            let leftover = buffer.readableBytes
-            buffer.moveReaderIndex(forwardBy: leftover)
-            throw YamuxError.truncatedFrame(leftover: leftover)
-        }
-        return .needMoreData
     }
 }
 
