@@ -387,7 +387,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.state = .transport(transport)
         }
         self.frameParts.removeAll(keepingCapacity: true)
-        // Only empty writes: an empty buffer still completes their promises in order.
+        // When only empty writes were sealed, the empty buffer still completes their promises in order.
         context.write(Self.wrapOutboundOut(output), promise: promise)
         return true
     }
