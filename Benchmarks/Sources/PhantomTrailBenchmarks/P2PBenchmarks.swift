@@ -355,12 +355,12 @@ func measureUpgrades(
     }
     let shards = built
     /// Dials `count` upgrades over the shards, `inFlight` at a time in all; returns the failures.
-    func dialRepeatedly(count: Int) async throws -> Int {
+    func dialShards(count: Int) async throws -> Int {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for (index, shard) in shards.enumerated() {
                 let share = count / shards.count + (index < count % shards.count ? 1 : 0)
                 group.addTask {
-                    try await PhantomTrailBenchmarks.dialRepeatedly(
+                    try await dialRepeatedly(
                         shard.dialers,
                         to: shard.address,
                         count: share,
@@ -371,7 +371,7 @@ func measureUpgrades(
             return try await group.reduce(0, +)
         }
     }
-    _ = try await dialRepeatedly(count: 200)
+    _ = try await dialShards(count: 200)
     let clock = ContinuousClock()
     var pass = UpgradePass(load: loadAverage())
     var left = count
@@ -382,7 +382,7 @@ func measureUpgrades(
         var failures = 0
         let cpuStart = cpuSeconds()
         let elapsed = try await clock.measure {
-            failures = try await dialRepeatedly(count: batch)
+            failures = try await dialShards(count: batch)
         }
         let cpu = cpuSeconds() - cpuStart
         // The VM's speed drifts within seconds too: the floor on both sides of the batch stands for it.

@@ -82,29 +82,9 @@ final class SystemChaChaPoly {
         plaintext: UnsafeRawBufferPointer,
         into output: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        precondition(self.isSealing, "an opening OpenSSL context used to seal")
-        let tagLength = CipherState.tagLength
-        guard nonce.count == 12, output.count == plaintext.count + tagLength, plaintext.count <= Int(Int32.max),
-            ad.count <= Int(Int32.max), let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        else { return false }
-        let library = self.library
-        guard
-            self.start(nonce: nonce, authenticating: ad, initialize: library.encryptInit, update: library.encryptUpdate)
-        else { return false }
-        var written: Int32 = 0
-        if plaintext.count > 0 {
-            let status = library.encryptUpdate(
-                self.context,
-                out,
-                &written,
-                plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                Int32(plaintext.count)
-            )
-            guard status == 1, Int(written) == plaintext.count else { return false }
+        self.seal(nonce: nonce, authenticating: ad, plaintextLength: plaintext.count, into: output) { update in
+            update(plaintext)
         }
-        var last: Int32 = 0
-        guard library.encryptFinal(self.context, out + plaintext.count, &last) == 1, last == 0 else { return false }
-        return library.control(self.context, LibCrypto.getTag, Int32(tagLength), out + plaintext.count) == 1
     }
 
     /// Encrypts the readable bytes of `parts`, in order, as one message into `output` (ciphertext ‖ tag), feeding the
@@ -117,34 +97,45 @@ final class SystemChaChaPoly {
         plaintextLength: Int,
         into output: UnsafeMutableRawBufferPointer
     ) -> Bool {
+        self.seal(nonce: nonce, authenticating: ad, plaintextLength: plaintextLength, into: output) { update in
+            parts.allSatisfy { $0.withUnsafeReadableBytes(update) }
+        }
+    }
+
+    /// Seals a message of `plaintextLength` bytes into `output` (ciphertext ‖ tag): `feed` hands the plaintext to the
+    /// update function it is given, in order, in one or more pieces, and returns false as soon as that does.
+    private func seal(
+        nonce: UnsafeRawBufferPointer,
+        authenticating ad: UnsafeRawBufferPointer,
+        plaintextLength: Int,
+        into output: UnsafeMutableRawBufferPointer,
+        feed: ((UnsafeRawBufferPointer) -> Bool) -> Bool
+    ) -> Bool {
         precondition(self.isSealing, "an opening OpenSSL context used to seal")
         let tagLength = CipherState.tagLength
-        guard nonce.count == 12, output.count == plaintextLength + tagLength, ad.count <= Int(Int32.max),
-            let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard nonce.count == 12, output.count == plaintextLength + tagLength, plaintextLength <= Int(Int32.max),
+            ad.count <= Int(Int32.max), let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         else { return false }
         let library = self.library
         guard
             self.start(nonce: nonce, authenticating: ad, initialize: library.encryptInit, update: library.encryptUpdate)
         else { return false }
         var offset = 0
-        for part in parts {
-            let fed = part.withUnsafeReadableBytes { bytes -> Bool in
-                guard bytes.count > 0 else { return true }
-                guard offset + bytes.count <= plaintextLength else { return false }
-                var written: Int32 = 0
-                let status = library.encryptUpdate(
-                    self.context,
-                    out + offset,
-                    &written,
-                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    Int32(bytes.count)
-                )
-                offset += Int(written)
-                return status == 1 && Int(written) == bytes.count
-            }
-            guard fed else { return false }
+        let fed = feed { bytes in
+            guard bytes.count > 0 else { return true }
+            guard offset + bytes.count <= plaintextLength else { return false }
+            var written: Int32 = 0
+            let status = library.encryptUpdate(
+                self.context,
+                out + offset,
+                &written,
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                Int32(bytes.count)
+            )
+            offset += Int(written)
+            return status == 1 && Int(written) == bytes.count
         }
-        guard offset == plaintextLength else { return false }
+        guard fed, offset == plaintextLength else { return false }
         var last: Int32 = 0
         guard library.encryptFinal(self.context, out + plaintextLength, &last) == 1, last == 0 else { return false }
         return library.control(self.context, LibCrypto.getTag, Int32(tagLength), out + plaintextLength) == 1
