@@ -229,9 +229,12 @@ struct HostSocketTests {
                 async let dialedFirst = second.dial(firstAddress)
                 #expect(try await dialedSecond == second.peerID)
                 #expect(try await dialedFirst == first.peerID)
-                // Each side settles on one connection once it has seen both upgrades.
-                try await waitUntil("one connection on each side") {
-                    first.connectionCount(to: second.peerID) == 1 && second.connectionCount(to: first.peerID) == 1
+                // Each side settles on one connection once it has seen both upgrades (until then each may hold the
+                // one it dialed, and the other side's ping could take the connection about to be closed).
+                try await waitUntil("both upgrades on each side, one connection kept") {
+                    let settled = first.pendingHandshakeCount == 0 && second.pendingHandshakeCount == 0
+                    return settled && first.connectionCount(to: second.peerID) == 1
+                        && second.connectionCount(to: first.peerID) == 1
                 }
                 #expect(try await first.ping(second.peerID).count == 1)
                 #expect(try await second.ping(first.peerID).count == 1)

@@ -708,9 +708,12 @@ public final class LibP2PHost: Service, Sendable {
         }
         let address = channel.remoteAddress.flatMap { Multiaddr(tcp: $0) }
         upgrader.upgrade(channel: channel, direction: .inbound, expectedPeer: nil).whenComplete { result in
-            self.state.withLock { state in
-                state.handshakesInFlight -= 1
-                state.upgrading.removeValue(forKey: ObjectIdentifier(channel))
+            // Registered before it stops counting as in flight (as a dial is): a connection is always one or the other.
+            defer {
+                self.state.withLock { state in
+                    state.handshakesInFlight -= 1
+                    state.upgrading.removeValue(forKey: ObjectIdentifier(channel))
+                }
             }
             switch result {
             case .success(let connection):
