@@ -265,9 +265,9 @@ struct InMemoryHostTests {
         let host = try await net.makeHost(configuration: HostConfiguration(handshakeTimeout: .seconds(10)))
         let silent = net.network.makeTransport()
         // A raw connection: the dialer adds no handlers, so it never sends a byte.
-        let channel = try await silent.dial(try host.address.removingPeerID(), group: net.loop, timeout: .seconds(1)) {
+        let channel = try await silent.dial(try host.address.removingPeerID(), on: net.loop, timeout: .seconds(1)) {
             $0.eventLoop.makeSucceededFuture($0)
-        }
+        }.get()
         #expect(host.host.pendingHandshakeCount == 1)
 
         await net.advance(by: .seconds(9))
@@ -343,9 +343,9 @@ struct InMemoryHostTests {
         let silentDialer = net.network.makeTransport()
         let inbound = try await silentDialer.dial(
             try host.address.removingPeerID(),
-            group: net.loop,
+            on: net.loop,
             timeout: .seconds(1)
-        ) { $0.eventLoop.makeSucceededFuture($0) }
+        ) { $0.eventLoop.makeSucceededFuture($0) }.get()
         // Outbound: a listener that accepts and never answers.
         let silentListener = net.network.makeTransport()
         let listener = try await silentListener.listen(
@@ -363,6 +363,37 @@ struct InMemoryHostTests {
         await #expect(throws: P2PHostError.self) { _ = try await dial.value }
         #expect(host.host.pendingHandshakeCount == 0)
         listener.close()
+    }
+
+    @Test("Cancelling a dial whose upgrade hangs closes its connection at once and frees the handshake slot")
+    func cancelledDialClosesItsConnection() async throws {
+        let net = VirtualNetwork()
+        let host = try await net.makeHost(configuration: HostConfiguration(handshakeTimeout: .seconds(10)))
+        // A listener that accepts and never answers; it keeps the accepted channel to watch it close.
+        let silentListener = net.network.makeTransport()
+        let accepted = AsyncStream.makeStream(of: (any Channel).self)
+        let listener = try await silentListener.listen(
+            on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"),
+            group: net.loop
+        ) { channel in
+            accepted.continuation.yield(channel)
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
+        let dial = Task { try await host.host.dial(listener.address) }
+        var acceptedChannels = accepted.stream.makeAsyncIterator()
+        let theirs = try #require(await acceptedChannels.next())
+        while host.host.pendingHandshakeCount < 1 {
+            await Task.yield()
+        }
+
+        // No virtual time passes: only the cancellation can end the dial.
+        dial.cancel()
+        await #expect(throws: (any Error).self) { _ = try await dial.value }
+        try await theirs.closeFuture.get()
+        #expect(host.host.pendingHandshakeCount == 0)
+        #expect(host.host.connectedPeers.isEmpty)
+        listener.close()
+        await host.host.shutdown()
     }
 
     @Test("Two listeners cannot share a virtual port, and a closed listener frees it")

@@ -370,28 +370,42 @@ public final class LibP2PHost: Service, Sendable {
         }
         defer { self.state.withLock { $0.handshakesInFlight -= 1 } }
 
-        let channel: any Channel
-        let connected: EventLoopFuture<PeerID>
-        do {
-            (channel, connected) = try await transport.dial(
-                target,
-                group: self.group,
-                timeout: self.configuration.dialTimeout
-            ) { channel in
-                channel.eventLoop.makeSucceededFuture(
-                    (channel, self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: target))
-                )
-            }
-        } catch let error as P2PHostError {
-            throw error
-        } catch {
-            throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
-        }
-        // Cancelling the dial closes the connection, which fails the upgrade at once.
+        // The connect and the upgrade run on the channel's event loop, chained there, so the dial costs this task
+        // one hop onto the loop and one back (awaiting the connect and then the upgrade took two of each).
+        let eventLoop = self.group.next()
+        let dialing = LockedState(DialingChannel.connecting)
         return try await withTaskCancellationHandler {
-            try await connected.get()
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<PeerID, any Error>) in
+                eventLoop.execute {
+                    transport.dial(target, on: eventLoop, timeout: self.configuration.dialTimeout) { channel in
+                        // Cancelling the dial closes the connection, which fails the upgrade at once.
+                        let cancelled = dialing.withLock { state -> Bool in
+                            guard case .connecting = state else { return true }
+                            state = .connected(channel)
+                            return false
+                        }
+                        if cancelled {
+                            channel.close(promise: nil)
+                        }
+                        return eventLoop.makeSucceededFuture(
+                            self.upgradeOutbound(channel, expectedPeer: expectedPeer, address: target)
+                        )
+                    }
+                    .flatMapErrorThrowing { error in
+                        if error is P2PHostError { throw error }
+                        throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
+                    }
+                    .flatMap { $0 }
+                    .whenComplete { continuation.resume(with: $0) }
+                }
+            }
         } onCancel: {
-            channel.close(promise: nil)
+            let channel = dialing.withLock { state -> (any Channel)? in
+                defer { state = .cancelled }
+                if case .connected(let channel) = state { return channel }
+                return nil
+            }
+            channel?.close(promise: nil)
         }
     }
 
@@ -988,4 +1002,12 @@ public final class LibP2PHost: Service, Sendable {
             )
         )
     }
+}
+
+/// The channel of a dial in progress, for cancelling it: none yet, the channel, or cancelled (a channel created later
+/// is closed at once).
+private enum DialingChannel: Sendable {
+    case connecting
+    case connected(any Channel)
+    case cancelled
 }

@@ -29,20 +29,22 @@ public protocol HostTransport: Sendable {
         childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> any HostTransportListener
 
-    /// Connects to `address` and returns what `channelInitializer` produced for the new channel (it runs on the
-    /// channel's event loop before the channel becomes active).
+    /// Connects to `address`; the future gives what `channelInitializer` produced for the new channel (it runs on
+    /// `eventLoop` before the channel becomes active) once the connection is established. It may be called anywhere;
+    /// called on `eventLoop` it takes no hop, so that a host's dial and the wait for its upgrade cost the dialing task
+    /// one hop onto the loop and one back.
     ///
     /// - Parameters:
     ///   - address: the listener to reach (without `/p2p`).
-    ///   - group: the event loops for the new channel.
+    ///   - eventLoop: the event loop of the new channel; the returned future belongs to it.
     ///   - timeout: how long connecting may take.
     ///   - channelInitializer: sets up the channel.
     func dial<Output: Sendable>(
         _ address: Multiaddr,
-        group: any EventLoopGroup,
+        on eventLoop: any EventLoop,
         timeout: TimeAmount,
         channelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
-    ) async throws -> Output
+    ) -> EventLoopFuture<Output>
 }
 
 /// A bound listener of a ``HostTransport``.

@@ -149,44 +149,51 @@ public final class InMemoryNetwork: Sendable {
     func connect<Output: Sendable>(
         from host: IPv4Address,
         to remote: Endpoint,
-        group: any EventLoopGroup,
+        on dialerLoop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
-    ) async throws -> Output {
-        let (listener, local) = try self.state.withLock { state throws(P2PHostError) -> (Listener, Endpoint) in
-            guard let listener = state.listeners[remote] else {
-                throw P2PHostError(
-                    .dialFailed,
-                    "connection refused: nothing listens on \(remote.multiaddr) in the in-memory network"
-                )
+    ) -> EventLoopFuture<Output> {
+        let listener: Listener
+        let local: Endpoint
+        do {
+            (listener, local) = try self.state.withLock { state throws(P2PHostError) -> (Listener, Endpoint) in
+                guard let listener = state.listeners[remote] else {
+                    throw P2PHostError(
+                        .dialFailed,
+                        "connection refused: nothing listens on \(remote.multiaddr) in the in-memory network"
+                    )
+                }
+                return (listener, Endpoint(host: host, port: try state.allocatePort(on: host)))
             }
-            return (listener, Endpoint(host: host, port: try state.allocatePort(on: host)))
+        } catch {
+            return dialerLoop.makeFailedFuture(error)
         }
-        let dialerLoop = group.next()
         let listenerLoop = listener.group.next()
         let (dialing, accepted) = InMemoryChannel.pair(
             network: self,
             dialer: (dialerLoop, local),
             listener: (listenerLoop, remote)
         )
-        do {
-            // The listener side is set up first, as a socket is accepted before the dialer's connect completes.
-            try await listenerLoop.flatSubmit { listener.initializer(accepted) }.get()
-        } catch {
+        let closeBoth: @Sendable (any Error) -> any Error = { error in
             accepted.close(promise: nil)
             dialing.close(promise: nil)
-            throw P2PHostError(.dialFailed, "the in-memory listener at \(remote.multiaddr) failed", underlying: error)
+            return error
         }
-        let output: Output
-        do {
-            output = try await dialerLoop.flatSubmit { initializer(dialing) }.get()
-        } catch {
-            accepted.close(promise: nil)
-            dialing.close(promise: nil)
-            throw error
-        }
-        try await listenerLoop.submit { accepted.activate() }.get()
-        try await dialerLoop.submit { dialing.activate() }.get()
-        return output
+        // The listener side is set up first, as a socket is accepted before the dialer's connect completes.
+        return listenerLoop.flatSubmit { listener.initializer(accepted) }
+            .hop(to: dialerLoop)
+            .flatMapErrorThrowing { error in
+                throw closeBoth(
+                    P2PHostError(.dialFailed, "the in-memory listener at \(remote.multiaddr) failed", underlying: error)
+                )
+            }
+            .flatMap { initializer(dialing) }
+            .flatMapErrorThrowing { error in throw closeBoth(error) }
+            .flatMap { output in
+                listenerLoop.submit { accepted.activate() }
+                    .hop(to: dialerLoop)
+                    .map { dialing.activate() }
+                    .map { output }
+            }
     }
 }
 
@@ -242,17 +249,19 @@ public struct InMemoryTransport: HostTransport {
     /// Connects to the in-memory listener at `address` (at once, so `timeout` is not needed).
     public func dial<Output: Sendable>(
         _ address: Multiaddr,
-        group: any EventLoopGroup,
+        on eventLoop: any EventLoop,
         timeout: TimeAmount,
         channelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
-    ) async throws -> Output {
+    ) -> EventLoopFuture<Output> {
         guard let remote = Self.endpoint(of: address) else {
-            throw P2PHostError(.unsupportedAddress, "cannot dial \(address) in memory: only /ip4/…/tcp/…")
+            return eventLoop.makeFailedFuture(
+                P2PHostError(.unsupportedAddress, "cannot dial \(address) in memory: only /ip4/…/tcp/…")
+            )
         }
-        return try await self.network.connect(
+        return self.network.connect(
             from: self.hostAddress,
             to: remote,
-            group: group,
+            on: eventLoop,
             initializer: channelInitializer
         )
     }

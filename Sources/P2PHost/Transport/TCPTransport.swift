@@ -60,22 +60,35 @@ public struct TCPTransport: HostTransport {
     /// Connects a TCP socket within `timeout`.
     public func dial<Output: Sendable>(
         _ address: Multiaddr,
-        group: any EventLoopGroup,
+        on eventLoop: any EventLoop,
         timeout: TimeAmount,
         channelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
-    ) async throws -> Output {
+    ) -> EventLoopFuture<Output> {
         guard let socketAddress = address.tcpSocketAddress else {
-            throw P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
+            return eventLoop.makeFailedFuture(
+                P2PHostError(.unsupportedAddress, "cannot dial \(address): only /ip4 or /ip6 with /tcp is supported")
+            )
         }
-        do {
-            return try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-                .channelOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
-                .connect(to: socketAddress, channelInitializer: channelInitializer)
-        } catch {
-            throw P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
-        }
+        // The initializer runs when the channel is created, before it connects; its output is given once the
+        // connection is up. A connection that fails before the initializer ran fails the output here.
+        let initialized = eventLoop.makePromise(of: Output.self)
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
+            .channelInitializer { channel in
+                let output = channelInitializer(channel)
+                output.cascade(to: initialized)
+                return output.map { _ in }
+            }
+            .connect(to: socketAddress)
+            .flatMapError { error in
+                initialized.fail(error)
+                return eventLoop.makeFailedFuture(
+                    P2PHostError(.dialFailed, "cannot connect to \(address)", underlying: error)
+                )
+            }
+            .flatMap { _ in initialized.futureResult }
     }
 
     private struct Listener: HostTransportListener {
