@@ -152,7 +152,13 @@ struct YamuxHandlerBadInputTests {
         let loop = EmbeddedEventLoop()
         let peer = try RawYamuxPeer(role: .client, configuration: configuration, loop: loop)
         let channel = peer.channel
-        #expect(try peer.writtenFrames().map(\.header) == [.ping(opaque: 1, ack: false)])
+        // No ping before a stream: the peer's stream brings the first one, after the ACK.
+        #expect(try peer.writtenFrames().isEmpty)
+        try peer.send(.windowUpdate(streamID: 2, flags: .syn))
+        let opened = try peer.writtenFrames().map(\.header)
+        #expect(opened.count == 2)
+        #expect(opened.first?.flags == .ack)
+        #expect(opened.last == .ping(opaque: 1, ack: false))
 
         // The peer answers the first ping, then goes silent.
         try peer.send(.ping(opaque: 1, ack: true))
@@ -166,6 +172,36 @@ struct YamuxHandlerBadInputTests {
         #expect(throws: YamuxError(code: .keepaliveTimeout, message: "")) {
             try channel.throwIfErrorCaught()
         }
+    }
+
+    @Test("a session without streams sends no ping until the keepalive interval; then a silent peer is closed")
+    func noPingWithoutStreams() throws {
+        var configuration = Self.configuration()
+        configuration.keepaliveInterval = .seconds(30)
+        configuration.keepaliveTimeout = .seconds(10)
+        let loop = EmbeddedEventLoop()
+        let peer = try RawYamuxPeer(role: .server, configuration: configuration, loop: loop)
+        loop.advanceTime(by: .seconds(29))
+        #expect(try peer.writtenFrames().isEmpty)
+        loop.advanceTime(by: .seconds(1))
+        #expect(try peer.writtenFrames().map(\.header) == [.ping(opaque: 1, ack: false)])
+        loop.advanceTime(by: .seconds(10))
+        #expect(!peer.channel.isActive)
+    }
+
+    @Test("the first stream we open carries the first ping in the same flush; the second stream sends none")
+    func firstOutboundStreamPings() throws {
+        var configuration = Self.configuration()
+        configuration.keepaliveInterval = .seconds(30)
+        let peer = try RawYamuxPeer(role: .client, configuration: configuration)
+        _ = try peer.session.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        let first = try peer.writtenFrames().map(\.header)
+        #expect(first.count == 2)
+        #expect(first.first?.streamID == 1)
+        #expect(first.first?.flags == .syn)
+        #expect(first.last == .ping(opaque: 1, ack: false))
+        _ = try peer.session.openStream { $0.eventLoop.makeSucceededVoidFuture() }.wait()
+        #expect(try peer.writtenFrames().map(\.header).map(\.type) == [.windowUpdate])
     }
 
     @Test("when the connection drops, open streams fail and further writes on them fail")

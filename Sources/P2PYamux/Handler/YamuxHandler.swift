@@ -66,7 +66,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
-    /// Starts the session (first ping).
+    /// Starts the session (its keepalive timer).
     package func channelActive(context: ChannelHandlerContext) {
         self.start(context: context)
         context.fireChannelActive()
@@ -149,6 +149,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
         let stream: YamuxStreamChannel?
         if effects.opened {
             self.writeFrame(.windowUpdate(streamID: id, flags: .ack, delta: self.machine.initialWindowDelta))
+            self.streamOpened(context: context)
             stream = self.makeInboundStream(id: id, context: context)
         } else {
             stream = self.streams[id]
@@ -308,6 +309,13 @@ package final class YamuxHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The first stream of the session sends the first ping, in the same flush as the stream's first frame.
+    private func streamOpened(context: ChannelHandlerContext) {
+        if let action = self.keepalive?.streamOpened(now: context.eventLoop.now) {
+            self.handleKeepalive(action)
+        }
+    }
+
     private func schedule(at deadline: NIODeadline) {
         guard let context = self.context else { return }
         self.keepaliveTimer?.cancel()
@@ -391,6 +399,7 @@ package final class YamuxHandler: ChannelDuplexHandler {
             if !self.synFlag(for: id).isEmpty {
                 self.writeFrame(.windowUpdate(streamID: id, flags: .syn))
             }
+            self.streamOpened(context: context)
             self.flushIfNeeded()
         }
     }

@@ -5,8 +5,10 @@ import NIOCore
 
 /// Decides when to ping the peer, measures the round trip, and closes a session whose peer stops answering.
 ///
-/// The first ping goes out when the session starts, so that window auto-tuning learns the round-trip time early
-/// (go-yamux measures it the same way). Afterwards a ping is sent when the session was idle for `interval`.
+/// The first ping goes out with the session's first stream (opened by either side), so that window auto-tuning learns
+/// the round-trip time before data flows, and the ping shares that stream's socket write instead of costing one (and
+/// its reply one) on every connection: go-yamux pings as the session starts, which a connection that never carries a
+/// stream pays for with two writes each way. Afterwards a ping is sent when the session was idle for `interval`.
 struct KeepaliveStateMachine {
     private enum State {
         /// The session has not started.
@@ -41,6 +43,8 @@ struct KeepaliveStateMachine {
 
     private var state: State = .inactive
     private var lastOpaque: UInt32 = 0
+    /// Whether a ping was sent in this session.
+    private var pinged = false
     /// How long the session may be idle before a ping.
     let interval: TimeAmount
     /// How long to wait for a reply.
@@ -52,9 +56,16 @@ struct KeepaliveStateMachine {
         self.timeout = timeout
     }
 
-    /// The session started: send the first ping at once.
+    /// The session started: wait for a stream (the first ping) or `interval` of silence.
     mutating func sessionStarted(now: NIODeadline) -> TimerFiredAction {
         guard case .inactive = self.state else { return .doNothing }
+        self.state = .idle(lastActivity: now)
+        return .reschedule(at: now + self.interval)
+    }
+
+    /// A stream opened (either way): the first one sends the first ping, to measure the round-trip time.
+    mutating func streamOpened(now: NIODeadline) -> TimerFiredAction {
+        guard !self.pinged, case .idle = self.state else { return .doNothing }
         return self.sendPing(now: now)
     }
 
@@ -97,6 +108,7 @@ struct KeepaliveStateMachine {
     }
 
     private mutating func sendPing(now: NIODeadline) -> TimerFiredAction {
+        self.pinged = true
         self.lastOpaque &+= 1
         self.state = .awaitingPong(opaque: self.lastOpaque, sentAt: now, deadline: now + self.timeout)
         return .sendPing(opaque: self.lastOpaque, checkAgainAt: now + self.timeout)
