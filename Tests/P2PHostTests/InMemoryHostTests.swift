@@ -396,6 +396,46 @@ struct InMemoryHostTests {
         await host.host.shutdown()
     }
 
+    @Test("An in-memory dial fails when either end's set-up fails: dialFailed for the listener's, and both ends close")
+    func failingSetUpFailsTheDial() async throws {
+        struct SetupFailed: Error {}
+        let net = VirtualNetwork()
+        let refusing = try await net.network.makeTransport().listen(
+            on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"),
+            group: net.loop
+        ) { $0.eventLoop.makeFailedFuture(SetupFailed()) }
+        let dialer = net.network.makeTransport()
+        let initializerRan = LockedState(false)
+        let error = await #expect(throws: P2PHostError.self) {
+            _ = try await dialer.dial(refusing.address, on: net.loop, timeout: .seconds(1)) { channel in
+                initializerRan.withLock { $0 = true }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }.get()
+        }
+        #expect(error?.code == .dialFailed)
+        #expect(!initializerRan.withLock { $0 })
+
+        // The dialer's own set-up fails: its error comes back as it is, and the accepted end closes too.
+        let accepted = AsyncStream.makeStream(of: (any Channel).self)
+        let accepting = try await net.network.makeTransport().listen(
+            on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"),
+            group: net.loop
+        ) { channel in
+            accepted.continuation.yield(channel)
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
+        await #expect(throws: SetupFailed.self) {
+            _ = try await dialer.dial(accepting.address, on: net.loop, timeout: .seconds(1)) { channel in
+                channel.eventLoop.makeFailedFuture(SetupFailed()) as EventLoopFuture<Void>
+            }.get()
+        }
+        var acceptedChannels = accepted.stream.makeAsyncIterator()
+        let theirs = try #require(await acceptedChannels.next())
+        try await theirs.closeFuture.get()
+        refusing.close()
+        accepting.close()
+    }
+
     @Test("Two listeners cannot share a virtual port, and a closed listener frees it")
     func portInUse() async throws {
         let net = VirtualNetwork()

@@ -173,21 +173,18 @@ public final class InMemoryNetwork: Sendable {
             dialer: (dialerLoop, local),
             listener: (listenerLoop, remote)
         )
-        let closeBoth: @Sendable (any Error) -> any Error = { error in
-            accepted.close(promise: nil)
-            dialing.close(promise: nil)
-            return error
-        }
         // The listener side is set up first, as a socket is accepted before the dialer's connect completes.
         return listenerLoop.flatSubmit { listener.initializer(accepted) }
             .hop(to: dialerLoop)
             .flatMapErrorThrowing { error in
-                throw closeBoth(
-                    P2PHostError(.dialFailed, "the in-memory listener at \(remote.multiaddr) failed", underlying: error)
-                )
+                throw P2PHostError(.dialFailed, "the in-memory listener at \(remote.multiaddr) failed", underlying: error)
             }
             .flatMap { initializer(dialing) }
-            .flatMapErrorThrowing { error in throw closeBoth(error) }
+            .flatMapErrorThrowing { error in
+                accepted.close(promise: nil)
+                dialing.close(promise: nil)
+                throw error
+            }
             .flatMap { output in
                 listenerLoop.submit { accepted.activate() }
                     .hop(to: dialerLoop)
