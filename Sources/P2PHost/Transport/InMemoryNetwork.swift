@@ -177,7 +177,11 @@ public final class InMemoryNetwork: Sendable {
         return listenerLoop.flatSubmit { listener.initializer(accepted) }
             .hop(to: dialerLoop)
             .flatMapErrorThrowing { error in
-                throw P2PHostError(.dialFailed, "the in-memory listener at \(remote.multiaddr) failed", underlying: error)
+                throw P2PHostError(
+                    .dialFailed,
+                    "the in-memory listener at \(remote.multiaddr) failed",
+                    underlying: error
+                )
             }
             .flatMap { initializer(dialing) }
             .flatMapErrorThrowing { error in
