@@ -44,6 +44,14 @@ struct YamuxHandlerBadInputTests {
         return configuration
     }
 
+    /// Pings after 30 s of silence, closes 10 s after an unanswered ping.
+    static func keepaliveConfiguration() -> YamuxConfiguration {
+        var configuration = Self.configuration()
+        configuration.keepaliveInterval = .seconds(30)
+        configuration.keepaliveTimeout = .seconds(10)
+        return configuration
+    }
+
     @Test("a header with a bad version closes the session with Go Away protocol error")
     func garbageHeader() throws {
         let peer = try RawYamuxPeer(role: .server, configuration: Self.configuration())
@@ -146,11 +154,8 @@ struct YamuxHandlerBadInputTests {
 
     @Test("a peer that never answers a ping is closed after the keepalive timeout")
     func deadPeer() throws {
-        var configuration = Self.configuration()
-        configuration.keepaliveInterval = .seconds(30)
-        configuration.keepaliveTimeout = .seconds(10)
         let loop = EmbeddedEventLoop()
-        let peer = try RawYamuxPeer(role: .client, configuration: configuration, loop: loop)
+        let peer = try RawYamuxPeer(role: .client, configuration: Self.keepaliveConfiguration(), loop: loop)
         let channel = peer.channel
         // No ping before a stream: the peer's stream brings the first one, after the ACK.
         #expect(try peer.writtenFrames().isEmpty)
@@ -176,11 +181,8 @@ struct YamuxHandlerBadInputTests {
 
     @Test("a session without streams sends no ping until the keepalive interval; then a silent peer is closed")
     func noPingWithoutStreams() throws {
-        var configuration = Self.configuration()
-        configuration.keepaliveInterval = .seconds(30)
-        configuration.keepaliveTimeout = .seconds(10)
         let loop = EmbeddedEventLoop()
-        let peer = try RawYamuxPeer(role: .server, configuration: configuration, loop: loop)
+        let peer = try RawYamuxPeer(role: .server, configuration: Self.keepaliveConfiguration(), loop: loop)
         loop.advanceTime(by: .seconds(29))
         #expect(try peer.writtenFrames().isEmpty)
         loop.advanceTime(by: .seconds(1))
